@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+admin.site.site_header = _("Aremko Spa · CRM")
+admin.site.site_title = _("Aremko CRM")
+admin.site.index_title = _("Administración")
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("c/", include("communications.urls")),
+]
