@@ -1,0 +1,41 @@
+# Aremko Comunicaciones: two commands on a fresh machine with Python >= 3.11.
+#   make demo   virtualenv, install, migrate, seed, admin user, web + worker + beat
+#   make test   virtualenv, install, the whole test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+DEMO_ENV := DEBUG=true
+
+.PHONY: demo test lint bench clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+# Reinstall only when a requirements file changes.
+$(VENV)/.installed-dev: $(BIN)/activate requirements.txt requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+$(VENV)/.installed: $(BIN)/activate requirements.txt
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+demo: $(VENV)/.installed
+	mkdir -p var
+	$(DEMO_ENV) $(PY) manage.py migrate --noinput
+	$(DEMO_ENV) $(PY) manage.py seed_demo --clients 2000 --seed 1 || echo "(datos de demostración ya cargados)"
+	$(DEMO_ENV) $(PY) manage.py ensure_demo_admin
+	@echo "Abre http://127.0.0.1:8000/admin/  (Ctrl-C detiene web, worker y beat)"
+	$(DEMO_ENV) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
+
+test: $(VENV)/.installed-dev
+	$(BIN)/pytest
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) var db.sqlite3 db.sqlite3-* staticfiles
