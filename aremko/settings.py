@@ -5,6 +5,7 @@ broker, console/file backends. DATABASE_URL and CELERY_BROKER_URL switch to
 PostgreSQL and Redis.
 """
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -198,3 +199,22 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Quiet hours for marketing (ARCHITECTURE.md §5): open 09:00-20:00 local,
+# Monday (0) to Saturday (5), never on Chilean public holidays.
+QUIET_HOURS_OPEN = datetime.time.fromisoformat(env.str("QUIET_HOURS_OPEN", default="09:00"))
+QUIET_HOURS_CLOSE = datetime.time.fromisoformat(env.str("QUIET_HOURS_CLOSE", default="20:00"))
+QUIET_HOURS_OPEN_WEEKDAYS = tuple(env.list("QUIET_HOURS_OPEN_WEEKDAYS", cast=int, default=[0, 1, 2, 3, 4, 5]))
+QUIET_HOURS_SKIP_HOLIDAYS = env.bool("QUIET_HOURS_SKIP_HOLIDAYS", default=True)
+# How far ahead the gate looks for a free slot before it gives up (days).
+DEFERRAL_HORIZON_DAYS = env.int("DEFERRAL_HORIZON_DAYS", default=100)
+# Sending: lease per claim, transient retries and their backoff (seconds).
+MESSAGE_LEASE_SECONDS = env.int("MESSAGE_LEASE_SECONDS", default=300)
+MESSAGE_MAX_ATTEMPTS = env.int("MESSAGE_MAX_ATTEMPTS", default=5)
+MESSAGE_RETRY_BASE_SECONDS = env.int("MESSAGE_RETRY_BASE_SECONDS", default=30)
+MESSAGE_RETRY_MAX_SECONDS = env.int("MESSAGE_RETRY_MAX_SECONDS", default=900)
+# A channel that answered "bad credentials" pauses this long before trying again.
+CHANNEL_PAUSE_SECONDS = env.int("CHANNEL_PAUSE_SECONDS", default=900)
+# SMS price per segment (CLP), from the provider's quote.
+SMS_COST_PER_SEGMENT_CLP = env.int("SMS_COST_PER_SEGMENT_CLP", default=12)
+SMS_TRANSLITERATE_MARKETING = env.bool("SMS_TRANSLITERATE_MARKETING", default=True)

@@ -1,0 +1,137 @@
+"""The gate's actions: consent changes and message lifecycle writes.
+
+Every status change goes through ``transition``, which only moves a row
+forward (models.TRANSITIONS): a late or repeated event updates nothing.
+Consent changes lock the client like the gate does, write the ConsentEvent
+(the legal proof) and cancel what is now forbidden, in one transaction.
+"""
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from .gate import lock_clients
+from .kinds import get_kind
+from .models import (
+    TRANSITIONS,
+    ClientPreferences,
+    ConsentEvent,
+    Message,
+    Reason,
+    Status,
+)
+from .policy import Prefs, consent_reason
+
+log = logging.getLogger(__name__)
+
+PENDING = (Status.SCHEDULED, Status.QUEUED)
+_SOURCES_OF = {
+    target: [source for source, targets in TRANSITIONS.items() if target in targets] for target in Status.values
+}
+_TIMESTAMP_OF = {
+    Status.QUEUED: "queued_at",
+    Status.SENT: "sent_at",
+    Status.DELIVERED: "delivered_at",
+    Status.FAILED: "failed_at",
+    Status.BLOCKED: "closed_at",
+    Status.CANCELLED: "closed_at",
+    Status.EXPIRED: "closed_at",
+}
+
+
+def transition(queryset, to_status: str, *, reason: str = "", detail: str = "", now=None, **fields) -> int:
+    """Move the rows of ``queryset`` that may legally reach ``to_status``; returns how many moved."""
+    now = now or timezone.now()
+    updates = {"status": to_status, **fields}
+    if reason:
+        updates["reason"] = reason
+    if detail:
+        updates["reason_detail"] = detail[:500]
+    stamp = _TIMESTAMP_OF.get(to_status)
+    if stamp:
+        updates[stamp] = now
+    return queryset.filter(status__in=_SOURCES_OF[to_status]).update(**updates)
+
+
+# --- consent -------------------------------------------------------------------
+
+_FLAGS = {
+    ("sms", "all"): ["accepts_sms"],
+    ("email", "all"): ["accepts_email"],
+    ("all", "all"): ["accepts_sms", "accepts_email"],
+    ("sms", "marketing"): ["accepts_marketing_sms"],
+    ("email", "marketing"): ["accepts_marketing_email"],
+    ("all", "marketing"): ["accepts_promotional"],
+    ("sms", "birthday"): ["accepts_birthday_sms"],
+    ("all", "birthday"): ["accepts_birthday_sms"],
+}
+
+
+def set_consent(
+    cliente_id: int,
+    *,
+    granted: bool,
+    channel: str = "all",
+    scope: str = "all",
+    source: str = ConsentEvent.Source.API,
+    actor: str = "",
+    evidence: dict | None = None,
+    now=None,
+) -> ConsentEvent:
+    """Grant or withdraw consent for a channel and scope; cancels pending messages it now forbids."""
+    try:
+        flags = _FLAGS[(channel, scope)]
+    except KeyError:
+        raise ValueError(f"unsupported consent change: channel={channel!r} scope={scope!r}") from None
+    now = now or timezone.now()
+    with transaction.atomic():
+        lock_clients([cliente_id])
+        prefs, _ = ClientPreferences.objects.get_or_create(cliente_id=cliente_id)
+        for flag in flags:
+            setattr(prefs, flag, granted)
+        prefs.save()
+        event = ConsentEvent.objects.create(
+            cliente_id=cliente_id,
+            channel=channel,
+            scope=scope,
+            granted=granted,
+            source=source,
+            actor=actor[:150],
+            evidence=evidence or {},
+            created_at=now,
+        )
+        if not granted:
+            cancelled = cancel_forbidden(cliente_id, Prefs.of(prefs), now=now)
+            log.info(
+                "consent withdrawn cliente=%s channel=%s scope=%s cancelled=%d", cliente_id, channel, scope, cancelled
+            )
+    return event
+
+
+def cancel_forbidden(cliente_id: int, prefs: Prefs, *, now) -> int:
+    """Cancel this client's pending messages that consent no longer allows."""
+    forbidden = [
+        m.pk
+        for m in Message.objects.filter(cliente_id=cliente_id, status__in=PENDING).only(
+            "pk", "kind", "category", "channel"
+        )
+        if consent_reason(get_kind(m.kind), m.category, m.channel, prefs)
+    ]
+    if not forbidden:
+        return 0
+    return transition(Message.objects.filter(pk__in=forbidden), Status.CANCELLED, reason=Reason.OPTED_OUT, now=now)
+
+
+def cancel_messages(queryset, reason: str, *, detail: str = "", now=None) -> int:
+    """Cancel pending messages (staff action, a client who responded, a cancelled booking)."""
+    return transition(queryset.filter(status__in=PENDING), Status.CANCELLED, reason=reason, detail=detail, now=now)
+
+
+def expire_due(now=None) -> int:
+    """Messages whose moment has passed (e.g. a reminder after the appointment) will never go."""
+    now = now or timezone.now()
+    due = Message.objects.filter(expires_at__lte=now, status__in=(*PENDING, Status.SENDING))
+    # A row being sent right now keeps its lease; only unleased ones expire.
+    due = due.exclude(status=Status.SENDING, lease_until__gt=now)
+    return transition(due, Status.EXPIRED, reason=Reason.EXPIRED, now=now)

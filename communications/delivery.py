@@ -1,0 +1,160 @@
+"""Delivering one message: claim it, check it may still go, render it, send it, record the outcome.
+
+Effectively-once on top of at-least-once Celery: the claim is an atomic
+conditional UPDATE (only one worker wins it), and an ambiguous provider outcome
+becomes ``unknown`` rather than a second SMS.
+"""
+
+import logging
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from ventas.models import CampaignInteraction, Cliente
+
+from .actions import transition
+from .channels import email as email_channel
+from .channels.errors import AmbiguousError, ChannelError, ConfigurationError, PermanentError, TransientError
+from .channels.sms import sender as sms_sender
+from .gate import lock_clients
+from .kinds import get_kind
+from .models import ClientPreferences, Message, Reason, Status
+from .policy import ClientFacts, Prefs, choose_channel
+from .rendering import TemplateError, render_message
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    outcome: str  # sent | unknown | failed | cancelled | blocked | expired | retry | paused | not_claimed
+    retry_in: float | None = None
+
+
+def pause_key(channel: str) -> str:
+    return f"communications:channel-paused:{channel}"
+
+
+def channel_paused(channel: str) -> bool:
+    return bool(cache.get(pause_key(channel)))
+
+
+def claim(message_id: int, now) -> Message | None:
+    """Take the row for sending, or None if another worker has it or it is no longer sendable."""
+    lease = now + timedelta(seconds=settings.MESSAGE_LEASE_SECONDS)
+    claimable = Q(status=Status.QUEUED) | Q(status=Status.SENDING, lease_until__lte=now)
+    won = Message.objects.filter(claimable, pk=message_id, scheduled_for__lte=now).update(
+        status=Status.SENDING, lease_until=lease, attempts=F("attempts") + 1
+    )
+    return Message.objects.select_related("cliente").get(pk=message_id) if won else None
+
+
+def recheck(message: Message, now) -> tuple[str, str]:
+    """Consent, contact and expiry at the last moment, under the client's lock. Returns (status, reason)."""
+    if message.expires_at and message.expires_at <= now:
+        return Status.EXPIRED, Reason.EXPIRED
+    with transaction.atomic():
+        lock_clients([message.cliente_id])
+        cliente = Cliente.objects.get(pk=message.cliente_id)
+        prefs = Prefs.of(ClientPreferences.objects.filter(cliente_id=message.cliente_id).first())
+    facts = ClientFacts(message.cliente_id, cliente.telefono, cliente.email, prefs)
+    channel, destination, reason = choose_channel(get_kind(message.kind), message.category, facts, message.channel)
+    if reason == Reason.OPTED_OUT:
+        return Status.CANCELLED, reason
+    if reason:
+        return Status.BLOCKED, reason
+    # Send to the client's current details, not those of when it was queued.
+    message.destination = destination
+    return "", ""
+
+
+def deliver(message_id: int, now=None) -> DeliveryResult:
+    now = now or timezone.now()
+    message = claim(message_id, now)
+    if message is None:
+        return DeliveryResult("not_claimed")
+    one = Message.objects.filter(pk=message.pk)
+
+    if channel_paused(message.channel):
+        # Hold the lease until the pause ends; the sweep picks it up afterwards.
+        one.update(lease_until=now + timedelta(seconds=settings.CHANNEL_PAUSE_SECONDS), attempts=F("attempts") - 1)
+        return DeliveryResult("paused")
+
+    status, reason = recheck(message, now)
+    if status:
+        transition(one, status, reason=reason, now=now)
+        return DeliveryResult(status)
+
+    try:
+        subject, body = render_message(message, message.cliente)
+    except TemplateError as exc:
+        transition(one, Status.BLOCKED, reason=Reason.TEMPLATE_ERROR, detail=str(exc), now=now)
+        return DeliveryResult(Status.BLOCKED)
+
+    try:
+        if message.channel == "sms":
+            receipt = sms_sender.send(message, body)
+        else:
+            receipt = email_channel.send(message, subject, body)
+    except TransientError as exc:
+        return _retry_or_fail(message, exc, now)
+    except AmbiguousError as exc:
+        transition(one, Status.UNKNOWN, reason=exc.reason, detail=str(exc), now=now, body=body, subject=subject)
+        log.warning("message %s outcome unknown (%s); not resending", message.pk, type(exc).__name__)
+        return DeliveryResult(Status.UNKNOWN)
+    except ConfigurationError as exc:
+        cache.set(pause_key(message.channel), True, settings.CHANNEL_PAUSE_SECONDS)
+        one.update(lease_until=now + timedelta(seconds=settings.CHANNEL_PAUSE_SECONDS), attempts=F("attempts") - 1)
+        log.error("channel %s misconfigured (%s): paused for %ss", message.channel, exc, settings.CHANNEL_PAUSE_SECONDS)
+        return DeliveryResult("paused")
+    except (PermanentError, ChannelError) as exc:
+        # Failed rows no longer hold a cap slot: the client's allowance is released.
+        transition(one, Status.FAILED, reason=exc.reason, detail=exc.detail or str(exc), now=now, body=body)
+        return DeliveryResult(Status.FAILED)
+
+    transition(
+        one,
+        Status.SENT,
+        now=now,
+        subject=subject,
+        body=receipt.body,
+        provider=receipt.provider,
+        provider_batch_id=receipt.batch_id,
+        provider_message_id=receipt.message_id,
+        segments=receipt.segments,
+        encoding=receipt.encoding,
+        cost_clp=receipt.cost_clp,
+        lease_until=None,
+    )
+    if message.campaign_id:
+        CampaignInteraction.objects.create(
+            cliente_id=message.cliente_id,
+            campaign_id=message.campaign_id,
+            interaction_type=f"{message.channel}_sent",
+            timestamp=now,
+            details={"message": message.pk},
+        )
+    return DeliveryResult(Status.SENT)
+
+
+def backoff_seconds(attempt: int) -> float:
+    """Exponential backoff with full jitter, capped (attempt 1 -> up to base seconds)."""
+    ceiling = min(settings.MESSAGE_RETRY_MAX_SECONDS, settings.MESSAGE_RETRY_BASE_SECONDS * 2 ** (attempt - 1))
+    return random.uniform(ceiling / 2, ceiling)
+
+
+def _retry_or_fail(message: Message, exc: ChannelError, now) -> DeliveryResult:
+    one = Message.objects.filter(pk=message.pk)
+    if message.attempts >= settings.MESSAGE_MAX_ATTEMPTS:
+        transition(one, Status.FAILED, reason=Reason.PROVIDER_UNAVAILABLE, detail=str(exc), now=now)
+        return DeliveryResult(Status.FAILED)
+    delay = backoff_seconds(message.attempts)
+    # The lease ends when the retry is due, so the retry (or the sweep) can claim it again.
+    one.update(lease_until=now + timedelta(seconds=delay), reason_detail=f"retry: {exc}"[:500])
+    return DeliveryResult("retry", retry_in=delay)

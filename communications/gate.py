@@ -1,0 +1,312 @@
+"""The gate: the only code that decides and writes messages.
+
+For a batch of requests, in one transaction per chunk:
+  lock each client's CommunicationLimit row (stable order) -> read consent,
+  contact details, segment and cap usage -> decide (communications.policy) ->
+  write every Message as queued, scheduled or blocked -> enqueue the queued
+  ones when the transaction commits.
+
+A single request is a batch of one, so the single and batched gates cannot
+disagree. Queries per chunk are bounded (about eight, whatever its size).
+On PostgreSQL the row locks serialise concurrent workers per client; on
+SQLite the IMMEDIATE transaction (settings) serialises all writers.
+"""
+
+import datetime
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from . import calendar as cal
+from .kinds import Kind, get_kind
+from .models import COUNTED_STATUSES, ClientPreferences, CommunicationLimit, Message, Reason, Status
+from .policy import ClientFacts, Decision, Prefs, Usage, decide
+
+log = logging.getLogger(__name__)
+
+CHUNK_SIZE = 2000
+# Negative control for the concurrency proof only: with locking off the race must show.
+LOCKING = True
+
+
+@dataclass
+class MessageRequest:
+    cliente_id: int
+    kind: str
+    idempotency_key: str
+    channel: str | None = None
+    at: datetime.datetime | None = None
+    category: str | None = None  # campaign / manual only
+    context: dict = field(default_factory=dict)
+    campaign_id: int | None = None
+    reserva_id: int | None = None
+    custom_text: str = ""
+    subject: str = ""
+    expires_at: datetime.datetime | None = None
+    segments: tuple[str, ...] | None = None  # segment rule: only these segments may receive it
+    when_capped: str | None = None  # campaign setting: "defer" | "drop"
+
+
+@dataclass
+class Outcome:
+    """What the gate did with one request. ``message`` is None only in a dry run."""
+
+    request: MessageRequest
+    decision: Decision
+    message: Message | None = None
+    created: bool = False
+
+    @property
+    def status(self) -> str:
+        return "duplicate" if self.duplicate else self.decision.status
+
+    @property
+    def duplicate(self) -> bool:
+        return self.decision.reason == Reason.DUPLICATE
+
+    @property
+    def reason(self) -> str:
+        return self.decision.reason
+
+
+def request_message(req: MessageRequest, *, now=None, dry_run=False) -> Outcome:
+    return request_messages([req], now=now, dry_run=dry_run)[0]
+
+
+def request_messages(requests, *, now=None, dry_run=False, chunk_size=CHUNK_SIZE) -> list[Outcome]:
+    """Decide and (unless dry_run) write a message for every request; returns outcomes in order."""
+    now = now or timezone.now()
+    requests = list(requests)
+    outcomes: list[Outcome] = []
+    for start in range(0, len(requests), chunk_size):
+        chunk = requests[start : start + chunk_size]
+        if dry_run:
+            outcomes += _decide_chunk(chunk, now, dry_run=True)
+        else:
+            with transaction.atomic():
+                outcomes += _decide_chunk(chunk, now, dry_run=False)
+    return outcomes
+
+
+def _decide_chunk(chunk: list[MessageRequest], now, *, dry_run: bool) -> list[Outcome]:
+    client_ids = sorted({r.cliente_id for r in chunk})
+    if not dry_run:
+        lock_clients(client_ids)
+    existing = {
+        m.idempotency_key: m for m in Message.objects.filter(idempotency_key__in={r.idempotency_key for r in chunk})
+    }
+    facts = load_facts(client_ids, with_segments=any(r.segments is not None for r in chunk))
+    kinds = {r.kind: get_kind(r.kind) for r in chunk}
+    usage = load_usage(client_ids, kinds.values(), now)
+
+    outcomes, to_create = [], []
+    for req in chunk:
+        if req.idempotency_key in existing:
+            prior = existing[req.idempotency_key]
+            decision = Decision(prior.status, prior.channel, Reason.DUPLICATE, prior.scheduled_for, prior.counts_on)
+            outcomes.append(Outcome(req, decision, None if dry_run else prior))
+            continue
+        cliente_facts = facts.get(req.cliente_id)
+        if cliente_facts is None:
+            raise ValueError(f"cliente {req.cliente_id} does not exist")
+        kind = kinds[req.kind]
+        decision = decide(
+            kind,
+            cliente_facts,
+            usage[req.cliente_id],
+            now=now,
+            at=req.at,
+            channel=req.channel,
+            category=req.category,
+            segments=req.segments,
+            when_capped=req.when_capped,
+        )
+        message = build_message(req, kind, decision, now)
+        if decision.allowed:
+            usage[req.cliente_id].add(None, decision.counts_on, decision.channel, kind.name, message.category)
+        existing[req.idempotency_key] = message
+        outcomes.append(Outcome(req, decision, None if dry_run else message, created=not dry_run))
+        to_create.append(message)
+
+    if not dry_run and to_create:
+        _insert(to_create)
+        queued = [m.pk for m in to_create if m.status == Status.QUEUED]
+        if queued:
+            from .dispatch import enqueue_on_commit
+
+            enqueue_on_commit(queued)
+    return outcomes
+
+
+def lock_clients(client_ids: list[int]) -> None:
+    """Take each client's limit row lock, creating missing rows, always in ascending id order."""
+    if not LOCKING:
+        return
+    locked = set(
+        CommunicationLimit.objects.select_for_update()
+        .filter(cliente_id__in=client_ids)
+        .order_by("cliente_id")
+        .values_list("cliente_id", flat=True)
+    )
+    missing = [cid for cid in client_ids if cid not in locked]
+    if missing:
+        # A concurrent insert of the same row waits on ours (or we on theirs), in id order.
+        CommunicationLimit.objects.bulk_create(
+            [CommunicationLimit(cliente_id=cid) for cid in missing], ignore_conflicts=True
+        )
+        list(
+            CommunicationLimit.objects.select_for_update()
+            .filter(cliente_id__in=missing)
+            .order_by("cliente_id")
+            .values_list("cliente_id", flat=True)
+        )
+
+
+def load_facts(client_ids, *, with_segments: bool) -> dict[int, ClientFacts]:
+    from ventas.models import Cliente
+
+    qs = Cliente.objects.filter(pk__in=client_ids)
+    fields = ["pk", "telefono", "email"]
+    if with_segments:
+        qs, fields = qs.with_segments(), [*fields, "segment"]
+    prefs = {p.cliente_id: Prefs.of(p) for p in ClientPreferences.objects.filter(cliente_id__in=client_ids)}
+    facts = {}
+    for row in qs.values(*fields):
+        facts[row["pk"]] = ClientFacts(
+            cliente_id=row["pk"],
+            telefono=row["telefono"],
+            email=row["email"],
+            prefs=prefs.get(row["pk"], Prefs()),
+            segment=row.get("segment"),
+        )
+    return facts
+
+
+def load_usage(client_ids, kinds: "list[Kind] | set[Kind]", now) -> dict[int, Usage]:
+    """Cap-holding messages of these clients, from the earliest window start any cap needs."""
+    today = cal.localdate(now)
+    channel_start = min(cal.window("month", today)[0], cal.window("week", today)[0])
+    condition = Q()
+    for channel in {c for k in kinds for c in k.channels}:
+        condition |= Q(channel=channel, counts_on__gte=channel_start)
+    for kind in kinds:
+        if kind.cap:
+            condition |= Q(kind=kind.name, counts_on__gte=cal.window(kind.cap.period, today)[0])
+    usage: dict[int, Usage] = defaultdict(Usage)
+    rows = Message.objects.filter(condition, cliente_id__in=client_ids, status__in=COUNTED_STATUSES).values_list(
+        "pk", "cliente_id", "counts_on", "channel", "kind", "category"
+    )
+    for pk, cliente_id, day, channel, kind, category in rows:
+        usage[cliente_id].add(pk, day, channel, kind, category)
+    return usage
+
+
+def build_message(req: MessageRequest, kind: Kind, decision: Decision, now) -> Message:
+    category = req.category if (req.category and kind.category_by_request) else kind.category
+    blocked = decision.status == Status.BLOCKED
+    return Message(
+        cliente_id=req.cliente_id,
+        channel=decision.channel,
+        kind=kind.name,
+        category=category,
+        idempotency_key=req.idempotency_key,
+        campaign_id=req.campaign_id,
+        reserva_id=req.reserva_id,
+        context=req.context,
+        destination=decision.destination,
+        subject=req.subject,
+        custom_text=req.custom_text,
+        status=decision.status,
+        reason=decision.reason,
+        reason_detail=decision.detail,
+        scheduled_for=decision.scheduled_for or now,
+        counts_on=decision.counts_on or cal.localdate(now),
+        expires_at=req.expires_at,
+        created_at=now,
+        queued_at=now if decision.status == Status.QUEUED else None,
+        closed_at=now if blocked else None,
+    )
+
+
+def _insert(messages: list[Message]) -> None:
+    """Bulk insert; if a key raced in from elsewhere, fall back to one savepoint per row."""
+    try:
+        with transaction.atomic():
+            Message.objects.bulk_create(messages)
+        return
+    except IntegrityError:
+        log.warning("idempotency key collision in a batch of %d; inserting one by one", len(messages))
+    for message in messages:
+        try:
+            with transaction.atomic():
+                message.save(force_insert=True)
+        except IntegrityError:
+            message.pk = None  # the other writer's row stands; this one is a duplicate
+
+
+def promote_due(now=None, limit: int = CHUNK_SIZE) -> dict[str, int]:
+    """Move due scheduled messages to the queue, re-deciding each under its client's lock.
+
+    Their slot was reserved when they were scheduled, but consent, contact details or
+    usage may have changed since (marketing yields to transactional messages sent in
+    the meantime), so each is decided again, excluding itself from the usage.
+    """
+    from .actions import transition
+
+    now = now or timezone.now()
+    counts = defaultdict(int)
+    with transaction.atomic():
+        due = list(
+            Message.objects.filter(status=Status.SCHEDULED, scheduled_for__lte=now)
+            .order_by("scheduled_for", "pk")
+            .values_list("pk", "cliente_id")[:limit]
+        )
+        if not due:
+            return {}
+        client_ids = sorted({cid for _pk, cid in due})
+        lock_clients(client_ids)
+        messages = list(Message.objects.filter(pk__in=[pk for pk, _cid in due], status=Status.SCHEDULED))
+        kinds = {m.kind: get_kind(m.kind) for m in messages}
+        facts = load_facts(client_ids, with_segments=False)
+        usage = load_usage(client_ids, kinds.values(), now)
+        queued, blocked = [], defaultdict(list)
+        for m in messages:
+            decision = decide(
+                kinds[m.kind],
+                facts[m.cliente_id],
+                usage[m.cliente_id],
+                now=now,
+                at=m.scheduled_for,
+                channel=m.channel,
+                category=m.category,
+                exclude_id=m.pk,
+            )
+            if decision.status == Status.QUEUED:
+                queued.append(m.pk)
+            elif decision.status == Status.BLOCKED:
+                blocked[decision.reason].append(m.pk)
+            else:
+                Message.objects.filter(pk=m.pk).update(
+                    scheduled_for=decision.scheduled_for, counts_on=decision.counts_on, reason=decision.reason
+                )
+                _replace_usage(usage[m.cliente_id], m.pk, decision, m)
+                counts["rescheduled"] += 1
+        if queued:
+            counts["queued"] = transition(Message.objects.filter(pk__in=queued), Status.QUEUED, now=now)
+            from .dispatch import enqueue_on_commit
+
+            enqueue_on_commit(queued)
+        for reason, pks in blocked.items():
+            counts[f"blocked:{reason}"] = transition(
+                Message.objects.filter(pk__in=pks), Status.BLOCKED, reason=reason, now=now
+            )
+    return dict(counts)
+
+
+def _replace_usage(usage: Usage, message_id: int, decision: Decision, message: Message) -> None:
+    usage.entries = [e for e in usage.entries if e[0] != message_id]
+    usage.add(message_id, decision.counts_on, message.channel, message.kind, message.category)

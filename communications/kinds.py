@@ -1,0 +1,66 @@
+"""The registry of message kinds (ARCHITECTURE.md §4): plain code, not a table."""
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+from .models import Category, Channel
+
+DEFER = "defer"  # capped -> deferred to the next allowed slot
+DROP = "drop"  # capped -> blocked: a late message is worse than none
+NEVER = "never"  # never capped (transactional)
+
+
+@dataclass(frozen=True)
+class KindCap:
+    count: int
+    period: str  # "year" | "quarter" | "month" | "lifetime"
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    label: str
+    channels: tuple[str, ...]  # preferred first; later ones are fallbacks when the first is impossible
+    category: str
+    cap: KindCap | None = None
+    when_capped: str = DEFER
+    # Extra consent flag on ClientPreferences this kind needs (besides channel and category).
+    consent_flag: str | None = None
+    # Staff may choose the category (campaign / manual).
+    category_by_request: bool = False
+
+    @property
+    def transactional(self) -> bool:
+        return self.category == Category.TRANSACTIONAL
+
+
+SMS, EMAIL = Channel.SMS.value, Channel.EMAIL.value
+T, M = Category.TRANSACTIONAL.value, Category.MARKETING.value
+
+KINDS: dict[str, Kind] = {
+    k.name: k
+    for k in [
+        Kind("booking_confirmation", _("Confirmación de reserva"), (SMS, EMAIL), T, when_capped=NEVER),
+        Kind("appointment_reminder", _("Recordatorio de cita"), (SMS,), T, when_capped=NEVER),
+        Kind("satisfaction_followup", _("Encuesta de satisfacción"), (EMAIL,), T, when_capped=NEVER),
+        Kind("welcome_1", _("Bienvenida (día 1)"), (EMAIL,), M, KindCap(1, "lifetime")),
+        Kind("welcome_7", _("Bienvenida (día 7)"), (EMAIL,), M, KindCap(1, "lifetime")),
+        Kind("welcome_30", _("Bienvenida (día 30)"), (EMAIL,), M, KindCap(1, "lifetime")),
+        Kind("birthday", _("Cumpleaños"), (SMS,), M, KindCap(1, "year"), DROP, consent_flag="accepts_birthday_sms"),
+        Kind("reactivation_email", _("Reactivación (email)"), (EMAIL,), M, KindCap(1, "quarter")),
+        Kind("reactivation_sms", _("Reactivación (SMS)"), (SMS,), M, KindCap(1, "quarter")),
+        Kind("vip_newsletter", _("Newsletter VIP"), (EMAIL,), M, KindCap(1, "month")),
+        Kind("vip_early_access", _("Acceso anticipado VIP"), (SMS,), M, KindCap(2, "month"), DROP),
+        Kind("loyalty_rewards", _("Recompensas de fidelidad"), (EMAIL,), M, KindCap(1, "quarter")),
+        Kind("campaign", _("Campaña"), (SMS, EMAIL), M, category_by_request=True),
+        Kind("manual", _("Mensaje manual"), (SMS, EMAIL), M, category_by_request=True),
+    ]
+}
+
+
+def get_kind(name: str) -> Kind:
+    try:
+        return KINDS[name]
+    except KeyError:
+        raise ValueError(f"unknown message kind: {name!r}") from None

@@ -1,0 +1,280 @@
+"""Rows of the communications app. Only the gate and its actions write them.
+
+Consent: Ley 19.496 art. 28 B lets a business send commercial messages until the
+client asks to stop, and forbids sending after that; Ley 21.719 requires proof of
+what the client agreed to. So preferences default to "yes", every change is an
+append-only ConsentEvent (the proof), and ClientPreferences is the current state.
+"""
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ventas.models import Campaign, Cliente, VentaReserva
+
+
+class Channel(models.TextChoices):
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("Email")
+
+
+class Category(models.TextChoices):
+    TRANSACTIONAL = "transactional", _("Transaccional")
+    MARKETING = "marketing", _("Marketing")
+
+
+class ClientPreferences(models.Model):
+    cliente = models.OneToOneField(Cliente, on_delete=models.CASCADE, related_name="preferencias")
+    # The plan's four flags.
+    accepts_sms = models.BooleanField(_("acepta SMS"), default=True)
+    accepts_email = models.BooleanField(_("acepta email"), default=True)
+    accepts_birthday_sms = models.BooleanField(_("acepta SMS de cumpleaños"), default=True)
+    accepts_promotional = models.BooleanField(_("acepta promociones"), default=True)
+    # What users expect beyond them: stop marketing on one channel but keep it on the
+    # other (the one-click email unsubscribe must not silence booking SMS).
+    accepts_marketing_sms = models.BooleanField(_("acepta SMS de marketing"), default=True)
+    accepts_marketing_email = models.BooleanField(_("acepta email de marketing"), default=True)
+    preferred_channel = models.CharField(
+        _("canal preferido"), max_length=5, choices=Channel.choices, blank=True, default=""
+    )
+    # A hard bounce makes the address undeliverable until the client's email changes.
+    email_undeliverable = models.CharField(_("email rechazado (rebote)"), max_length=254, blank=True, default="")
+    updated_at = models.DateTimeField(_("actualizado"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("preferencias de comunicación")
+        verbose_name_plural = _("preferencias de comunicación")
+
+    def __str__(self):
+        return str(self.cliente)
+
+
+class ConsentEvent(models.Model):
+    """Append-only ledger of every grant and withdrawal of consent."""
+
+    class Scope(models.TextChoices):
+        ALL = "all", _("Todo")
+        MARKETING = "marketing", _("Marketing")
+        BIRTHDAY = "birthday", _("Cumpleaños")
+
+    class Source(models.TextChoices):
+        BOOKING_FORM = "booking_form", _("Formulario de reserva")
+        ADMIN = "admin", _("Administración")
+        SMS_KEYWORD = "sms_keyword", _("Palabra clave SMS")
+        UNSUBSCRIBE_LINK = "unsubscribe_link", _("Enlace de baja")
+        ONE_CLICK = "one_click", _("Baja en un clic")
+        PREFERENCE_CENTER = "preference_center", _("Centro de preferencias")
+        IMPORT = "import", _("Importación")
+        BOUNCE = "bounce", _("Rebote")
+        COMPLAINT = "complaint", _("Queja de spam")
+        API = "api", _("Sistema")
+
+    cliente = models.ForeignKey(Cliente, on_delete=models.CASCADE, related_name="consent_events")
+    channel = models.CharField(_("canal"), max_length=5, choices=[("all", _("Todos")), *Channel.choices])
+    scope = models.CharField(_("alcance"), max_length=10, choices=Scope.choices)
+    granted = models.BooleanField(_("otorgado"))
+    source = models.CharField(_("origen"), max_length=20, choices=Source.choices)
+    actor = models.CharField(_("actor"), max_length=150, blank=True, default="")
+    evidence = models.JSONField(_("evidencia"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("fecha"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("evento de consentimiento")
+        verbose_name_plural = _("eventos de consentimiento")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        verb = _("alta") if self.granted else _("baja")
+        return f"{verb} {self.channel}/{self.scope} ({self.get_source_display()})"
+
+
+class CommunicationLimit(models.Model):
+    """The row the gate locks to serialise decisions per client.
+
+    Usage is not stored here as counters that could drift: the message ledger is the
+    truth, and ``communications.usage`` reads each window from it under this lock.
+    """
+
+    cliente = models.OneToOneField(Cliente, on_delete=models.CASCADE, primary_key=True, related_name="limite")
+
+    class Meta:
+        verbose_name = _("límite de comunicación")
+        verbose_name_plural = _("límites de comunicación")
+
+    def __str__(self):
+        return str(self.cliente)
+
+
+class Status(models.TextChoices):
+    SCHEDULED = "scheduled", _("Programado")
+    QUEUED = "queued", _("En cola")
+    SENDING = "sending", _("Enviando")
+    SENT = "sent", _("Enviado")
+    UNKNOWN = "unknown", _("Incierto")
+    DELIVERED = "delivered", _("Entregado")
+    FAILED = "failed", _("Fallido")
+    BLOCKED = "blocked", _("Bloqueado")
+    CANCELLED = "cancelled", _("Cancelado")
+    EXPIRED = "expired", _("Expirado")
+
+
+# A message holds a slot in its client's caps while it may still go out or may have gone out.
+COUNTED_STATUSES = (
+    Status.SCHEDULED,
+    Status.QUEUED,
+    Status.SENDING,
+    Status.SENT,
+    Status.UNKNOWN,
+    Status.DELIVERED,
+)
+FINAL_STATUSES = (Status.DELIVERED, Status.FAILED, Status.BLOCKED, Status.CANCELLED, Status.EXPIRED)
+
+# Forward-only lifecycle (ARCHITECTURE.md §2). A late provider status never moves a row back.
+TRANSITIONS = {
+    Status.SCHEDULED: {Status.QUEUED, Status.SCHEDULED, Status.BLOCKED, Status.CANCELLED, Status.EXPIRED},
+    Status.QUEUED: {Status.SENDING, Status.BLOCKED, Status.CANCELLED, Status.EXPIRED},
+    Status.SENDING: {Status.SENT, Status.UNKNOWN, Status.FAILED, Status.BLOCKED, Status.CANCELLED, Status.EXPIRED},
+    Status.SENT: {Status.DELIVERED, Status.FAILED},
+    Status.UNKNOWN: {Status.SENT, Status.DELIVERED, Status.FAILED},
+}
+
+
+class Reason(models.TextChoices):
+    OPTED_OUT = "opted_out", _("El cliente se dio de baja")
+    NO_PHONE = "no_phone", _("Sin teléfono")
+    INVALID_PHONE = "invalid_phone", _("Teléfono no apto para SMS")
+    NO_EMAIL = "no_email", _("Sin email")
+    INVALID_EMAIL = "invalid_email", _("Email no válido")
+    EMAIL_UNDELIVERABLE = "email_undeliverable", _("Email rebotado")
+    CAP_SMS_DAILY = "cap_sms_daily", _("Límite diario de SMS")
+    CAP_SMS_MONTHLY = "cap_sms_monthly", _("Límite mensual de SMS")
+    CAP_EMAIL_WEEKLY = "cap_email_weekly", _("Límite semanal de email")
+    CAP_KIND = "cap_kind", _("Límite de este tipo de mensaje")
+    QUIET_HOURS = "quiet_hours", _("Fuera de horario permitido (diferido)")
+    DUPLICATE = "duplicate", _("Duplicado")
+    SEGMENT = "segment", _("Fuera del segmento")
+    EXPIRED = "expired", _("Expiró")
+    TEMPLATE_ERROR = "template_error", _("Error en la plantilla")
+    PROVIDER_REJECTED = "provider_rejected", _("Rechazado por el proveedor")
+    PROVIDER_UNAVAILABLE = "provider_unavailable", _("Proveedor no disponible (reintentos agotados)")
+    PROVIDER_AMBIGUOUS = "provider_ambiguous", _("Resultado incierto del proveedor")
+    PROVIDER_MISCONFIGURED = "provider_misconfigured", _("Proveedor mal configurado")
+    STAFF_CANCELLED = "staff_cancelled", _("Cancelado por el equipo")
+    RESPONDED = "responded", _("El cliente ya respondió")
+    BOOKING_CANCELLED = "booking_cancelled", _("Reserva cancelada")
+
+
+class Message(models.Model):
+    """The outbox and the log in one row per message."""
+
+    cliente = models.ForeignKey(Cliente, on_delete=models.CASCADE, related_name="messages")
+    channel = models.CharField(_("canal"), max_length=5, choices=Channel.choices)
+    kind = models.CharField(_("tipo"), max_length=40, db_index=True)
+    category = models.CharField(_("categoría"), max_length=13, choices=Category.choices)
+    idempotency_key = models.CharField(_("clave de idempotencia"), max_length=200, unique=True)
+    campaign = models.ForeignKey(Campaign, on_delete=models.SET_NULL, null=True, blank=True)
+    reserva = models.ForeignKey(VentaReserva, on_delete=models.SET_NULL, null=True, blank=True)
+    # Small, JSON-safe ids and values the template may use (never free text from outside).
+    context = models.JSONField(_("contexto"), default=dict, blank=True)
+
+    destination = models.CharField(_("destino"), max_length=254, blank=True, default="")
+    subject = models.CharField(_("asunto"), max_length=250, blank=True, default="")
+    body = models.TextField(_("texto enviado"), blank=True, default="")
+    # Staff-typed text for manual sends; rendered like a template.
+    custom_text = models.TextField(_("texto personalizado"), blank=True, default="")
+
+    status = models.CharField(_("estado"), max_length=10, choices=Status.choices, db_index=True)
+    reason = models.CharField(_("motivo"), max_length=30, choices=Reason.choices, blank=True, default="")
+    reason_detail = models.CharField(_("detalle"), max_length=500, blank=True, default="")
+
+    scheduled_for = models.DateTimeField(_("programado para"), db_index=True)
+    # The local (Santiago) day whose caps this message occupies.
+    counts_on = models.DateField(_("cuenta el día"))
+    expires_at = models.DateTimeField(_("expira"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("intentos"), default=0)
+    lease_until = models.DateTimeField(_("reservado hasta"), null=True, blank=True)
+
+    provider = models.CharField(_("proveedor"), max_length=20, blank=True, default="")
+    provider_batch_id = models.CharField(_("lote del proveedor"), max_length=100, blank=True, default="", db_index=True)
+    provider_message_id = models.CharField(_("id del proveedor"), max_length=100, blank=True, default="")
+    provider_status = models.CharField(_("estado del proveedor"), max_length=40, blank=True, default="")
+    segments = models.PositiveSmallIntegerField(_("segmentos"), null=True, blank=True)
+    encoding = models.CharField(_("codificación"), max_length=5, blank=True, default="")
+    cost_clp = models.PositiveIntegerField(_("costo (CLP)"), null=True, blank=True)
+
+    created_at = models.DateTimeField(_("creado"), default=timezone.now, db_index=True)
+    queued_at = models.DateTimeField(_("en cola"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("enviado"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("entregado"), null=True, blank=True)
+    failed_at = models.DateTimeField(_("fallido"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("cerrado"), null=True, blank=True)  # blocked / cancelled / expired
+
+    opened_at = models.DateTimeField(_("abierto"), null=True, blank=True)
+    machine_open = models.BooleanField(_("apertura automática"), default=False)
+    clicked_at = models.DateTimeField(_("clic"), null=True, blank=True)
+    replied_at = models.DateTimeField(_("respondido"), null=True, blank=True)
+    converted_at = models.DateTimeField(_("convertido"), null=True, blank=True)
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+
+    class Meta:
+        verbose_name = _("mensaje")
+        verbose_name_plural = _("mensajes")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["cliente", "counts_on"], name="msg_client_day"),
+            models.Index(fields=["status", "scheduled_for"], name="msg_status_due"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} → {self.cliente_id} ({self.status})"
+
+    @property
+    def responded(self) -> bool:
+        """A click, a reply or a booking is a response; an open alone is not (scanners open mail)."""
+        return bool(self.clicked_at or self.replied_at or self.converted_at)
+
+
+class DeliveryEvent(models.Model):
+    """Raw provider events (status polls, replies, webhooks, bounces), stored once each."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, null=True, blank=True, related_name="events")
+    provider = models.CharField(max_length=20)
+    event_type = models.CharField(max_length=20)  # status / reply / bounce / complaint / open / click
+    # Our own vocabulary (delivered, failed, ...) next to the provider's raw word.
+    normalized = models.CharField(max_length=20, blank=True, default="")
+    raw_status = models.CharField(max_length=60, blank=True, default="")
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    payload = models.JSONField(default=dict, blank=True)
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("evento de entrega")
+        verbose_name_plural = _("eventos de entrega")
+        ordering = ["-received_at"]
+
+    def __str__(self):
+        return f"{self.provider} {self.event_type} {self.raw_status}"
+
+
+class MessageTemplate(models.Model):
+    """Spanish copy per kind and channel, in Django template syntax with a restricted context."""
+
+    kind = models.CharField(_("tipo"), max_length=40)
+    channel = models.CharField(_("canal"), max_length=5, choices=Channel.choices)
+    variant = models.CharField(_("variante"), max_length=20, blank=True, default="")  # e.g. "vip"
+    subject = models.CharField(_("asunto"), max_length=250, blank=True, default="")
+    body = models.TextField(_("texto"))
+    active = models.BooleanField(_("activa"), default=True)
+    updated_at = models.DateTimeField(_("actualizada"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("plantilla de mensaje")
+        verbose_name_plural = _("plantillas de mensaje")
+        constraints = [models.UniqueConstraint(fields=["kind", "channel", "variant"], name="one_template_per_kind")]
+        ordering = ["kind", "channel", "variant"]
+
+    def __str__(self):
+        return f"{self.kind}/{self.channel}{'/' + self.variant if self.variant else ''}"

@@ -1,0 +1,40 @@
+"""Thin Celery tasks. Arguments are ids; the work is in delivery, gate and actions."""
+
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from django.utils import timezone
+
+from . import actions, delivery, gate
+from .dispatch import enqueue
+from .models import Message, Status
+
+log = logging.getLogger(__name__)
+
+REENQUEUE_AFTER = timedelta(minutes=2)
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None, ignore_result=True)
+def send_message(self, message_id: int):
+    result = delivery.deliver(message_id)
+    if result.outcome == "retry":
+        # Attempts are bounded on the row (MESSAGE_MAX_ATTEMPTS), not by Celery.
+        raise self.retry(countdown=result.retry_in)
+    return result.outcome
+
+
+@shared_task(ignore_result=True)
+def sweep_outbox():
+    """Every minute: expire, promote due scheduled rows, re-enqueue rows left behind."""
+    now = timezone.now()
+    expired = actions.expire_due(now)
+    promoted = gate.promote_due(now)
+    stale = list(
+        Message.objects.filter(
+            status=Status.QUEUED, queued_at__lte=now - REENQUEUE_AFTER, scheduled_for__lte=now
+        ).values_list("pk", flat=True)[:5000]
+    ) + list(Message.objects.filter(status=Status.SENDING, lease_until__lte=now).values_list("pk", flat=True)[:5000])
+    enqueue(stale)
+    log.info("sweep: expired=%d promoted=%s re-enqueued=%d", expired, promoted, len(stale))
+    return {"expired": expired, "promoted": promoted, "reenqueued": len(stale)}
