@@ -40,13 +40,16 @@ _TIMESTAMP_OF = {
 }
 
 
-def transition(queryset, to_status: str, *, reason: str = "", detail: str = "", now=None, **fields) -> int:
-    """Move the rows of ``queryset`` that may legally reach ``to_status``; returns how many moved."""
+def transition(queryset, to_status: str, *, reason=None, detail=None, now=None, **fields) -> int:
+    """Move the rows of ``queryset`` that may legally reach ``to_status``; returns how many moved.
+
+    ``reason`` / ``detail`` overwrite the row's when given ("" clears them).
+    """
     now = now or timezone.now()
     updates = {"status": to_status, **fields}
-    if reason:
+    if reason is not None:
         updates["reason"] = reason
-    if detail:
+    if detail is not None:
         updates["reason_detail"] = detail[:500]
     stamp = _TIMESTAMP_OF.get(to_status)
     if stamp:

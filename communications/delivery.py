@@ -82,9 +82,7 @@ def deliver(message_id: int, now=None) -> DeliveryResult:
     one = Message.objects.filter(pk=message.pk)
 
     if channel_paused(message.channel):
-        # Hold the lease until the pause ends; the sweep picks it up afterwards.
-        one.update(lease_until=now + timedelta(seconds=settings.CHANNEL_PAUSE_SECONDS), attempts=F("attempts") - 1)
-        return DeliveryResult("paused")
+        return _hold_for_pause(one, now)
 
     status, reason = recheck(message, now)
     if status:
@@ -110,9 +108,8 @@ def deliver(message_id: int, now=None) -> DeliveryResult:
         return DeliveryResult(Status.UNKNOWN)
     except ConfigurationError as exc:
         cache.set(pause_key(message.channel), True, settings.CHANNEL_PAUSE_SECONDS)
-        one.update(lease_until=now + timedelta(seconds=settings.CHANNEL_PAUSE_SECONDS), attempts=F("attempts") - 1)
         log.error("channel %s misconfigured (%s): paused for %ss", message.channel, exc, settings.CHANNEL_PAUSE_SECONDS)
-        return DeliveryResult("paused")
+        return _hold_for_pause(one, now)
     except (PermanentError, ChannelError) as exc:
         # Failed rows no longer hold a cap slot: the client's allowance is released.
         transition(one, Status.FAILED, reason=exc.reason, detail=exc.detail or str(exc), now=now, body=body)
@@ -131,6 +128,8 @@ def deliver(message_id: int, now=None) -> DeliveryResult:
         encoding=receipt.encoding,
         cost_clp=receipt.cost_clp,
         lease_until=None,
+        reason="",
+        detail="",
     )
     if message.campaign_id:
         CampaignInteraction.objects.create(
@@ -141,6 +140,16 @@ def deliver(message_id: int, now=None) -> DeliveryResult:
             details={"message": message.pk},
         )
     return DeliveryResult(Status.SENT)
+
+
+def _hold_for_pause(one, now) -> DeliveryResult:
+    """Keep the row (no attempt spent) until the channel's pause ends; the sweep then picks it up."""
+    one.update(
+        lease_until=now + timedelta(seconds=settings.CHANNEL_PAUSE_SECONDS),
+        attempts=F("attempts") - 1,
+        reason=Reason.PROVIDER_MISCONFIGURED,
+    )
+    return DeliveryResult("paused")
 
 
 def backoff_seconds(attempt: int) -> float:
