@@ -8,10 +8,9 @@ Consent changes lock the client like the gate does, write the ConsentEvent
 
 import logging
 
-from django.db import transaction
 from django.utils import timezone
 
-from .gate import lock_clients
+from .gate import locked_clients
 from .kinds import get_kind
 from .models import (
     TRANSITIONS,
@@ -88,8 +87,7 @@ def set_consent(
     except KeyError:
         raise ValueError(f"unsupported consent change: channel={channel!r} scope={scope!r}") from None
     now = now or timezone.now()
-    with transaction.atomic():
-        lock_clients([cliente_id])
+    with locked_clients([cliente_id]):
         prefs, _ = ClientPreferences.objects.get_or_create(cliente_id=cliente_id)
         for flag in flags:
             setattr(prefs, flag, granted)

@@ -12,7 +12,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -22,7 +21,7 @@ from .actions import transition
 from .channels import email as email_channel
 from .channels.errors import AmbiguousError, ChannelError, ConfigurationError, PermanentError, TransientError
 from .channels.sms import sender as sms_sender
-from .gate import lock_clients
+from .gate import locked_clients
 from .kinds import get_kind
 from .models import ClientPreferences, Message, Reason, Status
 from .policy import ClientFacts, Prefs, choose_channel
@@ -59,8 +58,7 @@ def recheck(message: Message, now) -> tuple[str, str]:
     """Consent, contact and expiry at the last moment, under the client's lock. Returns (status, reason)."""
     if message.expires_at and message.expires_at <= now:
         return Status.EXPIRED, Reason.EXPIRED
-    with transaction.atomic():
-        lock_clients([message.cliente_id])
+    with locked_clients([message.cliente_id]):
         cliente = Cliente.objects.get(pk=message.cliente_id)
         prefs = Prefs.of(ClientPreferences.objects.filter(cliente_id=message.cliente_id).first())
     facts = ClientFacts(message.cliente_id, cliente.telefono, cliente.email, prefs)

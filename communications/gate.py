@@ -15,6 +15,7 @@ SQLite the IMMEDIATE transaction (settings) serialises all writers.
 import datetime
 import logging
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
@@ -87,15 +88,13 @@ def request_messages(requests, *, now=None, dry_run=False, chunk_size=CHUNK_SIZE
         if dry_run:
             outcomes += _decide_chunk(chunk, now, dry_run=True)
         else:
-            with transaction.atomic():
+            with locked_clients({r.cliente_id for r in chunk}):
                 outcomes += _decide_chunk(chunk, now, dry_run=False)
     return outcomes
 
 
 def _decide_chunk(chunk: list[MessageRequest], now, *, dry_run: bool) -> list[Outcome]:
     client_ids = sorted({r.cliente_id for r in chunk})
-    if not dry_run:
-        lock_clients(client_ids)
     existing = {
         m.idempotency_key: m for m in Message.objects.filter(idempotency_key__in={r.idempotency_key for r in chunk})
     }
@@ -142,28 +141,45 @@ def _decide_chunk(chunk: list[MessageRequest], now, *, dry_run: bool) -> list[Ou
     return outcomes
 
 
-def lock_clients(client_ids: list[int]) -> None:
-    """Take each client's limit row lock, creating missing rows, always in ascending id order."""
+def ensure_limit_rows(client_ids) -> None:
+    """Create missing CommunicationLimit rows in their own short transaction.
+
+    Inserting them inside the locking transaction would deadlock: a waiter on
+    an uncommitted insert may already hold another client's row lock. Done
+    first and apart, the locking pass only ever locks existing rows in order.
+    """
+    existing = set(CommunicationLimit.objects.filter(cliente_id__in=client_ids).values_list("cliente_id", flat=True))
+    missing = sorted(set(client_ids) - existing)
+    if missing:
+        from ventas.models import Cliente
+
+        # Unknown ids get no row; the decision step then reports them clearly.
+        missing = list(Cliente.objects.filter(pk__in=missing).order_by("pk").values_list("pk", flat=True))
+        with transaction.atomic():
+            CommunicationLimit.objects.bulk_create(
+                [CommunicationLimit(cliente_id=cid) for cid in missing], ignore_conflicts=True
+            )
+
+
+def lock_clients(client_ids) -> None:
+    """Take each client's limit row lock in ascending id order (rows must exist: ensure_limit_rows)."""
     if not LOCKING:
         return
-    locked = set(
+    list(
         CommunicationLimit.objects.select_for_update()
-        .filter(cliente_id__in=client_ids)
+        .filter(cliente_id__in=sorted(client_ids))
         .order_by("cliente_id")
         .values_list("cliente_id", flat=True)
     )
-    missing = [cid for cid in client_ids if cid not in locked]
-    if missing:
-        # A concurrent insert of the same row waits on ours (or we on theirs), in id order.
-        CommunicationLimit.objects.bulk_create(
-            [CommunicationLimit(cliente_id=cid) for cid in missing], ignore_conflicts=True
-        )
-        list(
-            CommunicationLimit.objects.select_for_update()
-            .filter(cliente_id__in=missing)
-            .order_by("cliente_id")
-            .values_list("cliente_id", flat=True)
-        )
+
+
+@contextmanager
+def locked_clients(client_ids):
+    """One transaction holding the locks of these clients: the gate's unit of work."""
+    ensure_limit_rows(client_ids)
+    with transaction.atomic():
+        lock_clients(client_ids)
+        yield
 
 
 def load_facts(client_ids, *, with_segments: bool) -> dict[int, ClientFacts]:
@@ -259,16 +275,16 @@ def promote_due(now=None, limit: int = CHUNK_SIZE) -> dict[str, int]:
 
     now = now or timezone.now()
     counts = defaultdict(int)
-    with transaction.atomic():
-        due = list(
-            Message.objects.filter(status=Status.SCHEDULED, scheduled_for__lte=now)
-            .order_by("scheduled_for", "pk")
-            .values_list("pk", "cliente_id")[:limit]
-        )
-        if not due:
-            return {}
-        client_ids = sorted({cid for _pk, cid in due})
-        lock_clients(client_ids)
+    due = list(
+        Message.objects.filter(status=Status.SCHEDULED, scheduled_for__lte=now)
+        .order_by("scheduled_for", "pk")
+        .values_list("pk", "cliente_id")[:limit]
+    )
+    if not due:
+        return {}
+    client_ids = sorted({cid for _pk, cid in due})
+    with locked_clients(client_ids):
+        # Re-read under the locks: another sweep may have promoted some already.
         messages = list(Message.objects.filter(pk__in=[pk for pk, _cid in due], status=Status.SCHEDULED))
         kinds = {m.kind: get_kind(m.kind) for m in messages}
         facts = load_facts(client_ids, with_segments=False)

@@ -11,7 +11,7 @@ from communications import api, delivery
 from communications.channels.errors import AmbiguousError, ConfigurationError, PermanentError, TransientError
 from communications.channels.sms.backends import locmem
 from communications.gate import request_message
-from communications.models import Message, Reason, Status
+from communications.models import Reason, Status
 from communications.tasks import sweep_outbox
 from communications.tests import scripted_backend
 from communications.tests.helpers import local, new_client, req
@@ -199,8 +199,12 @@ def test_the_sweep_expires_promotes_and_reenqueues(settings):
         night = local(2026, 11, 25, 22)
         deferred = request_message(req(ana), now=night).message
         reminder = api.send(
-            ana, "appointment_reminder", now=night, at=night + datetime.timedelta(hours=1),
-            expires_at=night + datetime.timedelta(minutes=30), context={"fecha": "x", "hora": "y", "servicio": "z"},
+            ana,
+            "appointment_reminder",
+            now=night,
+            at=night + datetime.timedelta(hours=1),
+            expires_at=night + datetime.timedelta(minutes=30),
+            context={"fecha": "x", "hora": "y", "servicio": "z"},
         ).message
         with time_machine.travel(local(2026, 11, 26, 9, 1), tick=False):
             result = sweep_outbox()
@@ -218,11 +222,15 @@ def test_promotion_re_decides_so_marketing_yields_to_later_transactional():
     deferred = request_message(req(ana), now=night).message  # waits for 09:00 tomorrow
     morning = local(2026, 11, 26, 8)
     for n in range(2):
-        api.send(ana, "appointment_reminder", key=f"r{n}", now=morning, context={"fecha": "a", "hora": "b",
-                                                                                 "servicio": "c"})
+        api.send(
+            ana, "appointment_reminder", key=f"r{n}", now=morning, context={"fecha": "a", "hora": "b", "servicio": "c"}
+        )
     from communications.gate import promote_due
 
     assert promote_due(local(2026, 11, 26, 9, 1)) == {"rescheduled": 1}
     row = reload(deferred)
-    assert (row.status, row.reason, row.scheduled_for) == (Status.SCHEDULED, Reason.CAP_SMS_DAILY,
-                                                           local(2026, 11, 27, 9))
+    assert (row.status, row.reason, row.scheduled_for) == (
+        Status.SCHEDULED,
+        Reason.CAP_SMS_DAILY,
+        local(2026, 11, 27, 9),
+    )

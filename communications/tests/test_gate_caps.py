@@ -7,8 +7,8 @@ import pytest
 from communications import api
 from communications.gate import request_message, request_messages
 from communications.models import Message, Reason, Status
-from communications.usage import usage_snapshot
 from communications.tests.helpers import local, new_client, req, vip_client
+from communications.usage import usage_snapshot
 
 pytestmark = pytest.mark.django_db
 

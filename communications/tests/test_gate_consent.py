@@ -75,8 +75,12 @@ def test_opt_out_keeps_transactional_email_pending_when_only_marketing_is_withdr
 
 @pytest.mark.parametrize(
     "telefono, reason",
-    [(None, Reason.NO_PHONE), ("", Reason.NO_PHONE), ("1234", Reason.INVALID_PHONE),
-     ("+56652234567", Reason.INVALID_PHONE)],  # a Puerto Varas landline cannot receive SMS
+    [
+        (None, Reason.NO_PHONE),
+        ("", Reason.NO_PHONE),
+        ("1234", Reason.INVALID_PHONE),
+        ("+56652234567", Reason.INVALID_PHONE),
+    ],  # a Puerto Varas landline cannot receive SMS
 )
 def test_sms_needs_a_mobile(telefono, reason):
     ana = new_client()
@@ -90,9 +94,7 @@ def test_foreign_mobiles_can_receive_sms():
     assert (outcome.status, outcome.message.destination) == ("queued", "+5491123456789")
 
 
-@pytest.mark.parametrize(
-    "email, reason", [("", Reason.NO_EMAIL), ("no-es-un-email", Reason.INVALID_EMAIL)]
-)
+@pytest.mark.parametrize("email, reason", [("", Reason.NO_EMAIL), ("no-es-un-email", Reason.INVALID_EMAIL)])
 def test_email_needs_a_valid_address(email, reason):
     ana = new_client(email=email)
     assert request_message(req(ana, "manual", "email"), now=WED).reason == reason
@@ -158,7 +160,9 @@ def test_explain_writes_nothing_and_agrees_with_send():
         assert Message.objects.count() == before
         sent = api.send(ana, kind, channel=channel, now=now, **fields)
         assert (explained.status, explained.reason, explained.decision.scheduled_for) == (
-            sent.status, sent.reason, sent.decision.scheduled_for
+            sent.status,
+            sent.reason,
+            sent.decision.scheduled_for,
         ), kind
 
 

@@ -52,16 +52,20 @@ SCENARIOS = {
     Reason.NO_EMAIL: lambda s: gate(new_client(email=""), channel="email"),
     Reason.INVALID_EMAIL: lambda s: gate(new_client(email="ana@"), channel="email"),
     Reason.EMAIL_UNDELIVERABLE: lambda s: (
-        lambda c: (ClientPreferences.objects.create(cliente=c, email_undeliverable=c.email), gate(c, channel="email"))[1]
+        lambda c: (ClientPreferences.objects.create(cliente=c, email_undeliverable=c.email), gate(c, channel="email"))[
+            1
+        ]
     )(new_client()),
     Reason.CAP_SMS_DAILY: lambda s: gate(full_day(new_client())),
     Reason.CAP_SMS_MONTHLY: lambda s: (
         lambda c: ([request_messages([req(c), req(c)], now=local(2026, 11, d, 10)) for d in (2, 3, 4, 5)], gate(c))[1]
     )(new_client()),
-    Reason.CAP_EMAIL_WEEKLY: lambda s: (lambda c: (gate(c, channel="email"), gate(c, channel="email"))[1])(new_client()),
-    Reason.CAP_KIND: lambda s: (lambda c: (api.send(c, "birthday", now=WED), api.send(c, "birthday", now=WED))[1].reason)(
-        vip_client()
+    Reason.CAP_EMAIL_WEEKLY: lambda s: (lambda c: (gate(c, channel="email"), gate(c, channel="email"))[1])(
+        new_client()
     ),
+    Reason.CAP_KIND: lambda s: (
+        lambda c: (api.send(c, "birthday", now=WED), api.send(c, "birthday", now=WED))[1].reason
+    )(vip_client()),
     Reason.QUIET_HOURS: lambda s: request_message(req(new_client()), now=local(2026, 11, 25, 23)).reason,
     Reason.DUPLICATE: lambda s: (lambda c: [api.send(c, "birthday", key="k", now=WED) for _ in "ab"][1].reason)(
         new_client()
