@@ -110,6 +110,22 @@ def set_consent(
     return event
 
 
+# Which (channel, scope) each consent flag stands for, for edits made flag by flag (admin).
+FLAG_SCOPES = {flags[0]: key for key, flags in _FLAGS.items() if len(flags) == 1 and key != ("all", "birthday")}
+
+
+def update_preferences(cliente_id: int, changes: dict[str, bool], *, source: str, actor: str = "", now=None) -> int:
+    """Apply several consent flag changes (e.g. from the admin); one ledger entry per flag that changed."""
+    current = Prefs.of(ClientPreferences.objects.filter(cliente_id=cliente_id).first())
+    written = 0
+    for flag, value in changes.items():
+        if flag in FLAG_SCOPES and getattr(current, flag) != value:
+            channel, scope = FLAG_SCOPES[flag]
+            set_consent(cliente_id, granted=value, channel=channel, scope=scope, source=source, actor=actor, now=now)
+            written += 1
+    return written
+
+
 def cancel_forbidden(cliente_id: int, prefs: Prefs, *, now) -> int:
     """Cancel this client's pending messages that consent no longer allows."""
     forbidden = [

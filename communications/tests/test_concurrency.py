@@ -21,9 +21,21 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def race_results(postgres_url):
     result = subprocess.run(
-        [sys.executable, "-m", "communications.tests.race", "--url", postgres_url,
-         "--racers", "20", "--repetitions", str(REPETITIONS)],
-        cwd=ROOT, capture_output=True, text=True, timeout=900,
+        [
+            sys.executable,
+            "-m",
+            "communications.tests.race",
+            "--url",
+            postgres_url,
+            "--racers",
+            "20",
+            "--repetitions",
+            str(REPETITIONS),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout)

@@ -1,0 +1,108 @@
+"""What staff see and do in the admin."""
+
+import pytest
+from django.urls import reverse
+
+from communications.gate import request_message, request_messages
+from communications.models import ClientPreferences, ConsentEvent, Message, MessageTemplate, Reason, Status
+from communications.tests.helpers import local, new_client, req
+
+pytestmark = pytest.mark.django_db
+
+
+def test_every_kind_has_an_editable_spanish_template_row():
+    assert MessageTemplate.objects.filter(kind="birthday", channel="sms", variant="vip").exists()
+    assert MessageTemplate.objects.get(kind="booking_confirmation", channel="sms").body.startswith("Hola")
+
+
+def test_message_log_filters_by_status_and_reason_and_is_read_only(admin_client):
+    ana = new_client()
+    request_message(req(ana), now=local(2026, 11, 25, 10))
+    nobody = new_client(telefono=None)
+    request_message(req(nobody), now=local(2026, 11, 25, 10))
+    url = reverse("admin:communications_message_changelist")
+    response = admin_client.get(url, {"reason__exact": Reason.NO_PHONE})
+    assert [m.cliente for m in response.context["cl"].queryset] == [nobody]
+    assert "Sin teléfono" in response.content.decode()
+    assert admin_client.get(reverse("admin:communications_message_add")).status_code == 403
+
+
+def test_staff_cancel_pending_messages_with_a_reason(admin_client):
+    ana = new_client()
+    message = request_message(req(ana), now=local(2026, 11, 25, 22)).message
+    admin_client.post(
+        reverse("admin:communications_message_changelist"),
+        {"action": "cancel_pending", "_selected_action": [message.pk]},
+    )
+    message.refresh_from_db()
+    assert (message.status, message.reason) == (Status.CANCELLED, Reason.STAFF_CANCELLED)
+
+
+def test_client_page_shows_live_usage_and_next_allowed_send(admin_client):
+    ana = new_client()
+    request_messages([req(ana), req(ana)], now=local(2026, 11, 25, 10))
+    import time_machine
+
+    with time_machine.travel(local(2026, 11, 25, 11), tick=False):
+        response = admin_client.get(reverse("admin:ventas_cliente_change", args=[ana.pk]))
+    html = response.content.decode()
+    assert "SMS hoy" in html and "2 / 2" in html
+    assert "Límite diario de SMS" in html  # why the next marketing SMS waits until tomorrow
+
+
+def test_editing_preferences_in_the_admin_writes_the_consent_ledger(admin_client, admin_user):
+    ana = new_client()
+    pending = request_message(req(ana), now=local(2026, 11, 25, 22)).message
+    url = reverse("admin:ventas_cliente_change", args=[ana.pk])
+    form = admin_client.get(url).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None}
+    data.update(
+        {
+            "nombre": ana.nombre,
+            "telefono": ana.telefono,
+            "email": ana.email,
+            "pais": "Chile",
+            "ciudad": "X",
+            "created_at_0": "25/11/2026",
+            "created_at_1": "10:00:00",
+            "preferencias-TOTAL_FORMS": "1",
+            "preferencias-INITIAL_FORMS": "0",
+            "preferencias-0-accepts_sms": "",
+            "preferencias-0-accepts_email": "on",
+            "preferencias-0-accepts_promotional": "on",
+            "preferencias-0-accepts_marketing_sms": "on",
+            "preferencias-0-accepts_marketing_email": "on",
+            "preferencias-0-accepts_birthday_sms": "on",
+            "preferencias-0-preferred_channel": "email",
+            "consent_events-TOTAL_FORMS": "0",
+            "consent_events-INITIAL_FORMS": "0",
+            "messages-TOTAL_FORMS": "0",
+            "messages-INITIAL_FORMS": "0",
+            "ventareserva_set-TOTAL_FORMS": "0",
+            "ventareserva_set-INITIAL_FORMS": "0",
+        }
+    )
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.context["errors"] if response.context else response
+    event = ConsentEvent.objects.get(cliente=ana)
+    assert (event.granted, event.channel, event.scope, event.source, event.actor) == (
+        False,
+        "sms",
+        "all",
+        "admin",
+        admin_user.username,
+    )
+    prefs = ClientPreferences.objects.get(cliente=ana)
+    assert (prefs.accepts_sms, prefs.preferred_channel) == (False, "email")
+    pending.refresh_from_db()
+    assert (pending.status, pending.reason) == (Status.CANCELLED, Reason.OPTED_OUT)
+    assert Message.objects.filter(cliente=ana, status=Status.SCHEDULED).count() == 0
+
+
+def test_consent_ledger_cannot_be_edited_or_deleted(admin_client):
+    ana = new_client()
+    from communications import api
+
+    event = api.opt_out(ana, channel="sms")
+    assert admin_client.get(reverse("admin:communications_consentevent_change", args=[event.pk])).status_code == 200
+    assert admin_client.post(reverse("admin:communications_consentevent_delete", args=[event.pk])).status_code == 403
