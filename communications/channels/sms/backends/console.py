@@ -1,8 +1,14 @@
-"""Prints each SMS to stdout: for developers and the demo without a provider."""
+"""Prints each SMS to stdout: for developers and the demo without a provider.
+
+The number is masked like everywhere else; the text is shown, since showing it is
+this backend's whole purpose (never configure it in production).
+"""
 
 import itertools
 import sys
 import threading
+
+from ventas.phones import mask_phone
 
 from ..message import SmsMessage, SmsResult
 from .base import BaseSmsBackend
@@ -22,7 +28,7 @@ class SmsBackend(BaseSmsBackend):
         n = next(_ids)
         flags = "comercial" if message.commercial else "transaccional"
         with self._lock:
-            self.stream.write(f"--- SMS #{n} a {message.to} ({flags}, ref {message.reference}) ---\n")
+            self.stream.write(f"--- SMS #{n} a {mask_phone(message.to)} ({flags}, ref {message.reference}) ---\n")
             self.stream.write(message.body + "\n")
             self.stream.flush()
         return SmsResult(provider=self.provider, batch_id=f"console-{n}", message_id=f"console-{n}")
