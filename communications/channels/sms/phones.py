@@ -5,6 +5,8 @@ library answers FIXED_LINE_OR_MOBILE for both), but every Chilean mobile starts
 with +569. Foreign numbers must be valid and typed as mobile (or either).
 """
 
+from functools import lru_cache
+
 import phonenumbers
 
 from ventas.phones import parse_phone
@@ -12,6 +14,7 @@ from ventas.phones import parse_phone
 _MOBILE_TYPES = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
 
 
+@lru_cache(maxsize=200_000)  # parsing costs ~0.1 ms; sweeps see the same numbers again and again
 def sms_destination(telefono: str | None) -> str:
     """The provider's destination format for an SMS-capable number, or "" if it cannot receive SMS.
 
