@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class CommunicationsConfig(AppConfig):
     name = "communications"
     verbose_name = _("Comunicaciones")
+
+    def ready(self):
+        from . import signals  # noqa: F401  (connects the reservation signals)

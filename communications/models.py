@@ -278,3 +278,29 @@ class MessageTemplate(models.Model):
 
     def __str__(self):
         return f"{self.kind}/{self.channel}{'/' + self.variant if self.variant else ''}"
+
+
+class TriggerSetting(models.Model):
+    """Staff control of one automatic trigger: on/off and its tunable numbers.
+
+    Defaults come from a data migration; each trigger documents what its numbers mean
+    (communications.triggers). Empty segments means the trigger's own default audience.
+    """
+
+    name = models.CharField(_("disparador"), max_length=40, unique=True)
+    enabled = models.BooleanField(_("activo"), default=True)
+    delay_hours = models.PositiveIntegerField(_("desfase (horas)"), default=0)
+    window_days = models.PositiveIntegerField(_("ventana (días)"), default=0)
+    send_hour = models.PositiveSmallIntegerField(_("hora local de envío"), default=10)
+    segments = models.JSONField(_("segmentos"), default=list, blank=True)
+    channel = models.CharField(_("canal"), max_length=5, choices=Channel.choices, blank=True, default="")
+    template_variant = models.CharField(_("variante de plantilla"), max_length=20, blank=True, default="")
+    updated_at = models.DateTimeField(_("actualizado"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("disparador automático")
+        verbose_name_plural = _("disparadores automáticos")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name

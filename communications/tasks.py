@@ -38,3 +38,12 @@ def sweep_outbox():
     enqueue(stale)
     log.info("sweep: expired=%d promoted=%s re-enqueued=%d", expired, promoted, len(stale))
     return {"expired": expired, "promoted": promoted, "reenqueued": len(stale)}
+
+
+@shared_task(ignore_result=True)
+def run_trigger(name: str):
+    """One trigger's sweep (beat runs each at its own interval; keys make repeats harmless)."""
+    from .triggers import TRIGGERS, run
+
+    report = run(TRIGGERS[name], timezone.now())
+    return {f"{k}:{s}:{r}": n for (k, s, r), n in report.counts.items()}

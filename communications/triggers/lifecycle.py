@@ -1,0 +1,133 @@
+"""Marketing triggers over the client base: welcome series, birthday, VIP newsletter, loyalty.
+
+Each query reads the whole audience at once (segment annotations, no per-client
+queries); the runner drops keys already used, so hourly runs are cheap.
+"""
+
+import datetime
+
+from django.db.models import Min, Q
+
+from ventas.models import Cliente, VentaReserva
+from ventas.segments import SEGMENTS, ZERO_SPEND
+
+from .. import calendar as cal
+from ..gate import MessageRequest
+from .base import Defaults, Trigger, quarter_label, send_time
+
+VIP_SEGMENTS = tuple(s for s in SEGMENTS if s.startswith("vip_"))
+
+
+class Welcome(Trigger):
+    """welcome_1 / welcome_7 / welcome_30: days after the client's first booking.
+
+    window_days: a step missed by up to this many days (downtime) is still sent; older ones are not.
+    """
+
+    name = "welcome"
+    label = "Serie de bienvenida"
+    defaults = Defaults(window_days=2)
+    steps = (1, 7, 30)
+
+    def due(self, now, config):
+        today = cal.localdate(now)
+        oldest = today - datetime.timedelta(days=max(self.steps) + config.window_days)
+        first_bookings = (
+            Cliente.objects.annotate(
+                first_booking=Min(
+                    "ventareserva__fecha_creacion",
+                    filter=~Q(ventareserva__estado_pago=VentaReserva.EstadoPago.CANCELADO),
+                )
+            )
+            .filter(first_booking__gte=cal.at_local(oldest, datetime.time.min))
+            .values_list("pk", "first_booking")
+        )
+        for cliente_id, first_booking in first_bookings.iterator(chunk_size=2000):
+            start = cal.localdate(first_booking)
+            for step in self.steps:
+                day = start + datetime.timedelta(days=step)
+                if not (today - datetime.timedelta(days=config.window_days) <= day <= today):
+                    continue
+                yield MessageRequest(
+                    cliente_id=cliente_id,
+                    kind=f"welcome_{step}",
+                    idempotency_key=f"welcome_{step}:{cliente_id}",
+                    at=send_time(day, config),
+                )
+
+
+class Birthday(Trigger):
+    """A birthday SMS on the local birthday, once a year; 29 February celebrates on the 28th in common years.
+
+    Expires at the end of the day: a late birthday SMS is worse than none.
+    """
+
+    name = "birthday"
+    label = "Cumpleaños"
+    defaults = Defaults(segments=tuple(s for s in SEGMENTS if s != ZERO_SPEND))
+
+    def due(self, now, config):
+        today = cal.localdate(now)
+        match = Q(fecha_nacimiento__month=today.month, fecha_nacimiento__day=today.day)
+        if (today.month, today.day) == (2, 28) and not _is_leap(today.year):
+            match |= Q(fecha_nacimiento__month=2, fecha_nacimiento__day=29)
+        end_of_day = cal.at_local(today + datetime.timedelta(days=1), datetime.time.min)
+        rows = Cliente.objects.filter(match).with_segments().filter(segment__in=config.segments)
+        for cliente_id, segment in rows.values_list("pk", "segment").iterator(chunk_size=2000):
+            variant = config.template_variant or ("vip" if segment in VIP_SEGMENTS else "")
+            yield MessageRequest(
+                cliente_id=cliente_id,
+                kind=self.name,
+                idempotency_key=f"birthday:{cliente_id}:{today.year}",
+                at=send_time(today, config),
+                expires_at=end_of_day,
+                segments=config.segments,
+                context={"variant": variant} if variant else {},
+            )
+
+
+def _is_leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+class SegmentPeriodic(Trigger):
+    """One message per client of some segments per calendar period (month or quarter)."""
+
+    kind = ""
+    period = "month"
+
+    def period_label(self, day: datetime.date) -> str:
+        return day.strftime("%Y-%m") if self.period == "month" else quarter_label(day)
+
+    def due(self, now, config):
+        today = cal.localdate(now)
+        first_day = cal.window(self.period, today)[0] + datetime.timedelta(days=config.window_days)
+        if today < first_day:
+            return
+        label = self.period_label(today)
+        rows = Cliente.objects.in_segments(*config.segments).values_list("pk", flat=True)
+        for cliente_id in rows.iterator(chunk_size=2000):
+            yield MessageRequest(
+                cliente_id=cliente_id,
+                kind=self.kind,
+                idempotency_key=f"{self.kind}:{cliente_id}:{label}",
+                at=send_time(today, config),
+                segments=config.segments,
+            )
+
+
+class VipNewsletter(SegmentPeriodic):
+    """Monthly newsletter to high spenders. window_days: day of the month it starts (0 = the 1st)."""
+
+    name = kind = "vip_newsletter"
+    label = "Newsletter VIP mensual"
+    defaults = Defaults(segments=("vip_high_spend", "regular_high_spend"))
+
+
+class LoyaltyRewards(SegmentPeriodic):
+    """Quarterly rewards email to VIPs."""
+
+    name = kind = "loyalty_rewards"
+    label = "Recompensas de fidelidad trimestrales"
+    period = "quarter"
+    defaults = Defaults(segments=VIP_SEGMENTS)
