@@ -1,6 +1,7 @@
 """Shared fixtures for the email tests: a real SMTP server on loopback and a sent-email helper."""
 
 import datetime
+import logging
 import socket
 from email import message_from_bytes, policy
 
@@ -51,6 +52,8 @@ def _free_port() -> int:
 @pytest.fixture
 def smtp_server(settings):
     """A real SMTP server on 127.0.0.1, with Django's SMTP backend pointed at it."""
+    # aiosmtpd logs every recipient at INFO; test output keeps no addresses either.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     handler = RecordingSMTPHandler()
     port = _free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)

@@ -1,5 +1,6 @@
 """Helpers shared by the public pages: token -> message, and the friendly error page."""
 
+from django.conf import settings
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
@@ -37,19 +38,23 @@ def message_from(purpose: str, token: str) -> tuple[Message, dict]:
     return message, payload
 
 
+def page(request, template: str, context: dict, status: int = 200):
+    """Render a public page with the sender's identity, privately (see ``private``)."""
+    context = {"company_name": settings.COMPANY_NAME, "company_address": settings.COMPANY_ADDRESS, **context}
+    return private(render(request, template, context, status=status))
+
+
 def problem_page(request, problem: LinkProblem):
-    response = render(
-        request,
-        "communications/web/problem.html",
-        {"title": problem.title, "text": problem.text},
-        status=problem.status,
-    )
-    response["Cache-Control"] = "no-store"
-    return response
+    context = {"title": problem.title, "text": problem.text}
+    return page(request, "communications/web/problem.html", context, problem.status)
 
 
 def private(response):
-    """Pages reached by a personal link are never cached and never leak it as a referrer."""
+    """Pages reached by a personal link are never cached and never leak it to another site.
+
+    "same-origin", not "no-referrer": with no-referrer browsers send ``Origin: null``
+    on the page's own form POST, and Django's CSRF origin check rightly refuses it.
+    """
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     return response

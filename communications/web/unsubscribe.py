@@ -9,7 +9,6 @@
   a ConsentEvent per change, and queued messages that are now forbidden cancelled.
 """
 
-from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -17,7 +16,7 @@ from .. import links, tokens
 from ..models import ConsentEvent
 from ..policy import Prefs
 from ..preferences import CHOICES, KEYS, apply_choices, current_choices, unsubscribe_from_marketing_email
-from .common import LinkProblem, message_from, private, problem_page
+from .common import LinkProblem, message_from, page, problem_page
 
 
 def _evidence(request, message, **extra) -> dict:
@@ -39,7 +38,7 @@ def _unsubscribe_page(request, message, *, done: bool, changed: bool = False, st
         "already": not done and not _prefs(message).accepts_marketing_email,
         "preferences_url": links.preferences_url(message),
     }
-    return private(render(request, "communications/web/unsubscribe.html", context, status=status))
+    return page(request, "communications/web/unsubscribe.html", context, status=status)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -94,4 +93,4 @@ def preferences(request, token):
     current = current_choices(_prefs(message))
     rows = [(channel, [(c, current[c.key]) for c in CHOICES if c.channel == channel]) for channel in ("email", "sms")]
     context = {"rows": rows, "saved": saved, "message": message}
-    return private(render(request, "communications/web/preferences.html", context))
+    return page(request, "communications/web/preferences.html", context)
