@@ -73,16 +73,18 @@ def record_bounce(
     if isinstance(message_or_address, Message):
         message, address = message_or_address, message_or_address.destination
         cliente_ids = (message.cliente_id,)
-        subject_key = message.public_id.hex
+        # One per message and kind, whoever reports it: the SMTP refusal and the
+        # provider's later DSN for the same message are the same bounce.
+        dedupe_key = f"email:{kind}:{message.public_id.hex}"
     else:
         message, address = None, str(message_or_address or "").strip()
         matching = Cliente.objects.filter(email__iexact=address) if address else Cliente.objects.none()
         cliente_ids = tuple(matching.values_list("pk", flat=True))
-        subject_key = f"addr:{_address_key(address)}"
+        subject = f"{provider}:{event_id}" if event_id else f"addr:{_address_key(address)}"
+        dedupe_key = f"email:{kind}:{subject}"[:200]
     if not cliente_ids:
         return BounceResult(False)
 
-    dedupe_key = f"{provider}:{kind}:{event_id or subject_key}"[:200]
     with transaction.atomic():
         try:
             with transaction.atomic():

@@ -124,7 +124,10 @@ class EmailService:
 
     def send(self, message, subject: str, body: str) -> Receipt:
         email, composed = self.build(message, subject, body)
-        connection = self.connection or get_connection(fail_silently=False)
+        try:
+            connection = self.connection or get_connection(fail_silently=False)
+        except (ImportError, ValueError) as exc:  # a bad EMAIL_BACKEND path, or both TLS and SSL on
+            raise ConfigurationError(f"email backend misconfigured: {type(exc).__name__}") from exc
         try:
             connection.open()
         except (smtplib.SMTPException, OSError) as exc:

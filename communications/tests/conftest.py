@@ -43,6 +43,16 @@ class RecordingSMTPHandler:
         return [message_from_bytes(raw, policy=policy.default) for raw in self.received]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """A channel paused by one test (cache flag) must not pause the next one."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -3,6 +3,7 @@
 import pytest
 
 from communications import api, links
+from communications.bounces import record_bounce
 from communications.channels.email_compose import sender_domain
 from communications.delivery import deliver
 from communications.models import ClientPreferences, DeliveryEvent, Message
@@ -117,3 +118,20 @@ def test_a_server_that_is_down_means_retry_later(settings):
     outcome = api.send(ClienteFactory(), "satisfaction_followup", context={"servicio": "Tina"}, now=OPEN_HOURS)
 
     assert deliver(outcome.message.pk, now=OPEN_HOURS).outcome == "retry"
+
+
+def test_the_providers_later_report_of_the_same_bounce_is_not_stored_twice(smtp_server):
+    cliente = ClienteFactory(email="nadie@example.cl")
+    smtp_server.refuse["nadie@example.cl"] = "550 5.1.1 User unknown"
+    message = send_email(cliente, "welcome_1")
+
+    assert not record_bounce(message, "hard", {"dsn": "5.1.1"}, event_id="dsn-7", provider="webhook").recorded
+    assert DeliveryEvent.objects.count() == 1
+
+
+def test_a_misconfigured_backend_pauses_the_channel_instead_of_crashing(settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = True
+    outcome = api.send(ClienteFactory(), "satisfaction_followup", context={"servicio": "Tina"}, now=OPEN_HOURS)
+
+    assert deliver(outcome.message.pk, now=OPEN_HOURS).outcome == "paused"
