@@ -11,7 +11,7 @@ from aiosmtpd.controller import Controller
 from communications import api
 from communications import calendar as cal
 from communications.delivery import deliver
-from communications.models import Message
+from communications.models import Message, MessageTemplate
 
 # A Tuesday morning in Santiago: inside marketing hours, so marketing email goes at once.
 OPEN_HOURS = cal.at_local(datetime.date(2026, 3, 10), datetime.time(11, 0))
@@ -78,6 +78,13 @@ def smtp_server(settings):
     settings.EMAIL_TIMEOUT = 5
     yield handler
     controller.stop()
+
+
+def put_template(*, kind, channel, subject, body, variant=""):
+    """The staff-edited template for a kind (a row may already exist from the shipped defaults)."""
+    return MessageTemplate.objects.update_or_create(
+        kind=kind, channel=channel, variant=variant, defaults={"subject": subject, "body": body, "active": True}
+    )[0]
 
 
 def send_email(cliente, kind="welcome_1", *, now=OPEN_HOURS, **fields) -> Message:

@@ -5,10 +5,9 @@ from django.core import mail
 
 from communications import api
 from communications.delivery import deliver
-from communications.models import MessageTemplate
 from ventas.tests.factories import ClienteFactory
 
-from .conftest import OPEN_HOURS, send_email
+from .conftest import OPEN_HOURS, put_template, send_email
 
 pytestmark = pytest.mark.django_db
 
@@ -26,14 +25,14 @@ def test_an_invalid_address_is_blocked_with_invalid_email():
 
 
 def test_a_template_with_an_unknown_variable_is_blocked_with_template_error():
-    MessageTemplate.objects.create(kind="welcome_1", channel="email", subject="Hola", body="Hola {{ apellido }}")
+    put_template(kind="welcome_1", channel="email", subject="Hola", body="Hola {{ apellido }}")
     message = send_email(ClienteFactory(), "welcome_1")
     assert (message.status, message.reason) == ("blocked", "template_error")
     assert mail.outbox == []
 
 
 def test_a_template_with_broken_syntax_is_blocked_with_template_error():
-    MessageTemplate.objects.create(kind="welcome_1", channel="email", subject="Hola", body="Hola {% if %}")
+    put_template(kind="welcome_1", channel="email", subject="Hola", body="Hola {% if %}")
     message = send_email(ClienteFactory(), "welcome_1")
     assert (message.status, message.reason) == ("blocked", "template_error")
 

@@ -4,10 +4,10 @@ import pytest
 from django.core import mail
 
 from communications import links
-from communications.models import ClientPreferences, MessageTemplate
+from communications.models import ClientPreferences
 from ventas.tests.factories import ClienteFactory
 
-from .conftest import send_email
+from .conftest import put_template, send_email
 
 pytestmark = pytest.mark.django_db
 
@@ -70,7 +70,7 @@ def test_values_from_the_context_are_escaped_in_the_html():
 
 
 def test_links_in_the_body_go_through_the_click_redirect_and_an_open_pixel_is_added(settings):
-    MessageTemplate.objects.create(
+    put_template(
         kind="welcome_7", channel="email", subject="Hola", body="Reserva en https://aremko.cl/reservas. ¡Te esperamos!"
     )
     send_email(ClienteFactory(), "welcome_7")
@@ -84,7 +84,7 @@ def test_links_in_the_body_go_through_the_click_redirect_and_an_open_pixel_is_ad
 
 def test_tracking_can_be_switched_off(settings):
     settings.EMAIL_TRACKING = False
-    MessageTemplate.objects.create(kind="welcome_7", channel="email", subject="Hola", body="Ver https://aremko.cl/")
+    put_template(kind="welcome_7", channel="email", subject="Hola", body="Ver https://aremko.cl/")
     send_email(ClienteFactory(), "welcome_7")
     html = mail.outbox[0].alternatives[0][0]
     assert 'href="https://aremko.cl/"' in html

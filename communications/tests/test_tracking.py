@@ -6,11 +6,10 @@ import pytest
 from django.core import mail
 
 from communications import links, tokens
-from communications.models import MessageTemplate
 from ventas.models import CampaignInteraction
 from ventas.tests.factories import CampaignFactory, ClienteFactory
 
-from .conftest import send_email
+from .conftest import put_template, send_email
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +19,7 @@ LINK = "https://aremko.cl/reservas"
 
 @pytest.fixture
 def sent():
-    MessageTemplate.objects.create(
+    put_template(
         kind="welcome_7", channel="email", subject="Hola", body=f"Hola {{{{ nombre }}}}:\n\nReserva en {LINK}."
     )
     return send_email(ClienteFactory(), "welcome_7", campaign_id=CampaignFactory().pk)
@@ -46,7 +45,7 @@ def test_the_pixel_records_a_human_open_once(client, sent):
 
 
 def test_an_open_seconds_after_sending_is_a_machine_open(client, time_machine):
-    MessageTemplate.objects.create(kind="welcome_7", channel="email", subject="Hola", body="Hola")
+    put_template(kind="welcome_7", channel="email", subject="Hola", body="Hola")
     sent = send_email(ClienteFactory(), "welcome_7")
     time_machine.move_to(sent.sent_at + datetime.timedelta(seconds=3), tick=False)
     client.get(open_path(sent), HTTP_USER_AGENT=PERSON)
