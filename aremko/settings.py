@@ -135,8 +135,42 @@ EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)  # implicit TLS (port 465); never with EMAIL_USE_TLS
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Aremko Spa <comunicaciones@aremko.cl>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Sender identity in every email footer: Ley 19.496 art. 28 B asks commercial
+# messages to say who sends them and how to stop them.
+COMPANY_NAME = env.str("COMPANY_NAME", default="Aremko Spa")
+COMPANY_ADDRESS = env.str("COMPANY_ADDRESS", default="Camino a Ensenada km 10, Puerto Varas, Chile")
+# The mailto half of List-Unsubscribe (RFC 2369); the HTTPS half is our one-click URL (RFC 8058).
+UNSUBSCRIBE_MAILTO = env.str("UNSUBSCRIBE_MAILTO", default="baja@aremko.cl")
+# Unsubscribe, preference and tracking links stay valid this long: people open old mail.
+EMAIL_LINK_MAX_AGE_DAYS = env.int("EMAIL_LINK_MAX_AGE_DAYS", default=365)
+# Open pixel and click redirects in email.
+EMAIL_TRACKING = env.bool("EMAIL_TRACKING", default=True)
+# Opens this soon after sending, or from these user agents (case-insensitive substrings),
+# are machines (privacy proxies, link scanners), not people: they never count as engagement.
+EMAIL_MACHINE_OPEN_SECONDS = env.int("EMAIL_MACHINE_OPEN_SECONDS", default=10)
+EMAIL_MACHINE_USER_AGENTS = env.list(
+    "EMAIL_MACHINE_USER_AGENTS",
+    default=[
+        "Barracuda",
+        "Mimecast",
+        "Proofpoint",
+        "SafeLinks",
+        "Symantec",
+        "Trend Micro",
+        "Forcepoint",
+        "bot",
+        "crawler",
+        "spider",
+        "python-requests",
+        "curl/",
+    ],
+)
+# Shared secret of the bounce/complaint webhook (Authorization: Bearer ...); empty disables it.
+EMAIL_WEBHOOK_SECRET = env.str("EMAIL_WEBHOOK_SECRET", default="")
 
 # --- Celery -----------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost/")

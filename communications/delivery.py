@@ -111,6 +111,11 @@ def deliver(message_id: int, now=None) -> DeliveryResult:
     except (PermanentError, ChannelError) as exc:
         # Failed rows no longer hold a cap slot: the client's allowance is released.
         transition(one, Status.FAILED, reason=exc.reason, detail=exc.detail or str(exc), now=now, body=body)
+        if getattr(exc, "bounce", ""):
+            # An address the server says does not exist is not tried again until it changes.
+            from .bounces import record_bounce
+
+            record_bounce(message, exc.bounce, {"smtp": exc.detail}, now=now)
         return DeliveryResult(Status.FAILED)
 
     transition(

@@ -1,3 +1,7 @@
+from django.urls import include, path
+
 app_name = "communications"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("", include("communications.web.urls")),
+]

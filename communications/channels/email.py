@@ -1,47 +1,156 @@
 """Send one Message row as email through Django's email backends.
 
-SMTP answers are classified once, here: 5xx for a recipient is permanent, 4xx
-and connection trouble are transient; a timeout after DATA may have delivered
-the mail, so it is ambiguous and never resent blindly.
+``EmailService`` composes the message (channels.email_compose) and hands it to
+the configured backend: SMTP from the environment in production; console,
+locmem or filebased in the demo and tests.
+
+SMTP answers are classified once, here, by phase and code:
+- opening the connection fails: nothing went out, so it is transient (bad
+  credentials or an unsupported STARTTLS are configuration: pause the channel);
+- 4xx (or an enhanced 4.x.x) is transient;
+- 5xx for the recipient with an address-level code (5.1.x unknown user or
+  domain, 5.2.1 disabled mailbox) is a hard bounce: permanent, and the address is
+  marked undeliverable (communications.bounces);
+- any other 5xx is a permanent refusal of this message (policy, content, size);
+- a timeout or a dropped connection after the transaction started may have
+  delivered the mail: ambiguous, never resent blindly.
 """
 
+import logging
+import re
 import smtplib
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 
-from .errors import AmbiguousError, ConfigurationError, PermanentError, TransientError
+from ..models import Reason
+from .email_compose import ComposedEmail, compose
+from .errors import AmbiguousError, ChannelError, ConfigurationError, PermanentError, TransientError
 from .receipt import Receipt
 
+log = logging.getLogger(__name__)
 
-def build(message, subject: str, body: str) -> EmailMultiAlternatives:
-    return EmailMultiAlternatives(
-        subject=subject,
-        body=body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[message.destination],
-        headers={"X-Aremko-Message": str(message.public_id)},
-    )
+_ENHANCED = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
+_ADDRESS = re.compile(r"<?[^\s<>@]+@[^\s<>@]+>?")
+# Enhanced status codes (RFC 3463) that say the address itself is bad.
+HARD_BOUNCE_CODES = {"5.1.1", "5.1.2", "5.1.3", "5.1.6", "5.1.10", "5.2.1"}
+# Without an enhanced code, these basic codes usually mean "no such mailbox" ...
+_HARD_BASIC = {550, 551, 553}
+# ... unless the text says it is about policy or reputation rather than the address.
+_POLICY_WORDS = ("spam", "policy", "blocked", "blacklist", "blocklist", "reputation", "rate", "content")
+
+
+class BouncedError(PermanentError):
+    """The receiving server said the address does not exist: a hard bounce."""
+
+    reason = Reason.EMAIL_UNDELIVERABLE
+    bounce = "hard"
+
+
+def _text(raw) -> str:
+    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw or "")
+
+
+def redact(text: str) -> str:
+    """SMTP replies often echo the address; stored details never carry one."""
+    return _ADDRESS.sub("<…>", " ".join(text.split()))[:200]
+
+
+def classify_refusal(code: int, raw="") -> ChannelError:
+    """Turn an SMTP reply code and text into the error class the send task acts on."""
+    text = _text(raw)
+    match = _ENHANCED.search(text)
+    enhanced = ".".join(match.groups()) if match else ""
+    detail = f"{code} {enhanced} {redact(text)}".replace("  ", " ").strip()
+    if 400 <= code < 500 or enhanced.startswith("4."):
+        return TransientError(f"SMTP {code} {enhanced}".strip(), detail=detail)
+    if enhanced:
+        hard = enhanced in HARD_BOUNCE_CODES
+    else:
+        hard = code in _HARD_BASIC and not any(word in text.lower() for word in _POLICY_WORDS)
+    if hard:
+        return BouncedError(f"SMTP {code} {enhanced}".strip(), detail=detail)
+    return PermanentError(f"SMTP {code} {enhanced}".strip(), reason=Reason.PROVIDER_REJECTED, detail=detail)
+
+
+def classify_open_error(exc: Exception) -> ChannelError:
+    """Errors while connecting, greeting, STARTTLS or logging in: nothing was sent."""
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return ConfigurationError("SMTP authentication failed", detail=str(exc.smtp_code))
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return ConfigurationError("SMTP server lacks a required extension (STARTTLS?)")
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return TransientError(f"SMTP {exc.smtp_code} while connecting", detail=redact(_text(exc.smtp_error)))
+    return TransientError(f"cannot connect: {type(exc).__name__}")
+
+
+def classify_send_error(exc: Exception) -> ChannelError:
+    """Errors during MAIL FROM / RCPT TO / DATA."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        # One recipient per message, so one answer.
+        code, raw = next(iter(exc.recipients.values()), (550, b""))
+        return classify_refusal(code, raw)
+    if isinstance(exc, smtplib.SMTPSenderRefused):
+        if 400 <= exc.smtp_code < 500:
+            return TransientError(f"SMTP {exc.smtp_code} for the sender")
+        # Our From address is refused for every message: a setup problem, not this client's.
+        return ConfigurationError(f"SMTP {exc.smtp_code}: sender refused", detail=redact(_text(exc.smtp_error)))
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return classify_refusal(exc.smtp_code, exc.smtp_error)
+    if isinstance(exc, (TimeoutError, smtplib.SMTPServerDisconnected)):
+        return AmbiguousError(f"SMTP {type(exc).__name__} during the transaction")
+    if isinstance(exc, smtplib.SMTPException | OSError):
+        return TransientError(type(exc).__name__)
+    raise exc
+
+
+class EmailService:
+    """Builds HTML + text email from a rendered Message and sends it through Django's backend."""
+
+    def __init__(self, connection=None):
+        self.connection = connection
+
+    def build(self, message, subject: str, body: str) -> tuple[EmailMultiAlternatives, ComposedEmail]:
+        composed = compose(message, subject, body)
+        email = EmailMultiAlternatives(
+            subject=composed.subject,
+            body=composed.text,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[message.destination],
+            headers=composed.headers,
+        )
+        email.attach_alternative(composed.html, "text/html")
+        return email, composed
+
+    def send(self, message, subject: str, body: str) -> Receipt:
+        email, composed = self.build(message, subject, body)
+        try:
+            connection = self.connection or get_connection(fail_silently=False)
+        except (ImportError, ValueError) as exc:  # a bad EMAIL_BACKEND path, or both TLS and SSL on
+            raise ConfigurationError(f"email backend misconfigured: {type(exc).__name__}") from exc
+        try:
+            connection.open()
+        except (smtplib.SMTPException, OSError) as exc:
+            raise classify_open_error(exc) from exc
+        try:
+            sent = connection.send_messages([email])
+        except (smtplib.SMTPException, OSError) as exc:
+            raise classify_send_error(exc) from exc
+        finally:
+            self._close(connection)
+        if not sent:
+            raise AmbiguousError("the email backend reported nothing sent")
+        return Receipt(provider="email", body=composed.text, message_id=composed.message_id[:100])
+
+    @staticmethod
+    def _close(connection) -> None:
+        try:
+            connection.close()
+        except (smtplib.SMTPException, OSError) as exc:
+            # The message is already accepted (or already failed); a messy QUIT changes nothing.
+            log.warning("closing the email connection failed: %s", type(exc).__name__)
 
 
 def send(message, subject: str, body: str) -> Receipt:
-    email = build(message, subject, body)
-    try:
-        with get_connection(fail_silently=False) as connection:
-            connection.send_messages([email])
-    except smtplib.SMTPAuthenticationError as exc:
-        raise ConfigurationError("SMTP authentication failed") from exc
-    except smtplib.SMTPRecipientsRefused as exc:
-        codes = [code for code, _msg in exc.recipients.values()]
-        if codes and all(400 <= c < 500 for c in codes):
-            raise TransientError("recipient temporarily refused") from exc
-        raise PermanentError("recipient refused", reason="provider_rejected", detail=str(codes)) from exc
-    except smtplib.SMTPResponseException as exc:
-        if 400 <= exc.smtp_code < 500:
-            raise TransientError(f"SMTP {exc.smtp_code}") from exc
-        raise PermanentError(f"SMTP {exc.smtp_code}", detail=str(exc.smtp_code)) from exc
-    except TimeoutError as exc:
-        raise AmbiguousError("SMTP timeout") from exc
-    except (smtplib.SMTPServerDisconnected, ConnectionError, OSError) as exc:
-        raise TransientError(type(exc).__name__) from exc
-    return Receipt(provider="email", body=body)
+    """The entry point communications.delivery calls."""
+    return EmailService().send(message, subject, body)

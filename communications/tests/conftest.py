@@ -1,0 +1,96 @@
+"""Shared fixtures for the email tests: a real SMTP server on loopback and a sent-email helper."""
+
+import datetime
+import logging
+import socket
+from email import message_from_bytes, policy
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from communications import api
+from communications import calendar as cal
+from communications.delivery import deliver
+from communications.models import Message, MessageTemplate
+
+# A Tuesday morning in Santiago: inside marketing hours, so marketing email goes at once.
+OPEN_HOURS = cal.at_local(datetime.date(2026, 3, 10), datetime.time(11, 0))
+
+
+class RecordingSMTPHandler:
+    """aiosmtpd handler that keeps every accepted message and refuses chosen recipients."""
+
+    def __init__(self):
+        self.received: list[bytes] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+        self.refuse: dict[str, str] = {}  # address -> SMTP reply, e.g. "550 5.1.1 User unknown"
+        self.data_reply = ""  # e.g. "554 5.7.1 Message rejected as spam"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.data_reply:
+            return self.data_reply
+        self.received.append(envelope.content)
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        return "250 Message accepted for delivery"
+
+    def parsed(self):
+        return [message_from_bytes(raw, policy=policy.default) for raw in self.received]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """A channel paused by one test (cache flag) must not pause the next one."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server on 127.0.0.1, with Django's SMTP backend pointed at it."""
+    # aiosmtpd logs every recipient at INFO; test output keeps no addresses either.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+    handler = RecordingSMTPHandler()
+    port = _free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_TIMEOUT = 5
+    yield handler
+    controller.stop()
+
+
+def put_template(*, kind, channel, subject, body, variant=""):
+    """The staff-edited template for a kind (a row may already exist from the shipped defaults)."""
+    return MessageTemplate.objects.update_or_create(
+        kind=kind, channel=channel, variant=variant, defaults={"subject": subject, "body": body, "active": True}
+    )[0]
+
+
+def send_email(cliente, kind="welcome_1", *, now=OPEN_HOURS, **fields) -> Message:
+    """Run the real pipeline (gate, then delivery) for one email and return the row as it ends."""
+    outcome = api.send(cliente, kind, channel="email", now=now, **fields)
+    if outcome.message.status == "queued":
+        deliver(outcome.message.pk, now=now)
+    outcome.message.refresh_from_db()
+    return outcome.message

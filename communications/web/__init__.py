@@ -1,0 +1,1 @@
+"""Pages and endpoints reached from outside the admin: unsubscribe, preferences, tracking, webhooks."""
