@@ -26,8 +26,8 @@ from ventas.models import Cliente
 
 from . import api
 from .actions import PENDING, transition
+from .gate import locked_clients
 from .models import Channel, ClientPreferences, ConsentEvent, DeliveryEvent, Message, Reason, Status
-from .preferences import client_locked
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ def record_bounce(
 
 
 def mark_undeliverable(cliente_id: int, address: str, message: Message | None, *, now) -> None:
-    with client_locked(cliente_id):
+    with locked_clients([cliente_id]):
         prefs, _ = ClientPreferences.objects.get_or_create(cliente_id=cliente_id)
         prefs.email_undeliverable = address[:254]
         prefs.save(update_fields=["email_undeliverable", "updated_at"])
@@ -124,7 +124,7 @@ def mark_undeliverable(cliente_id: int, address: str, message: Message | None, *
 
 
 def withdraw_marketing_email(cliente_id: int, message: Message | None, *, now) -> None:
-    with client_locked(cliente_id):
+    with locked_clients([cliente_id]):
         prefs = ClientPreferences.objects.filter(cliente_id=cliente_id).first()
         if prefs is not None and not prefs.accepts_marketing_email:
             return  # already withdrawn: the ledger needs no second entry

@@ -8,15 +8,13 @@ and the change happen under the client's lock, so two concurrent requests
 cannot both see "still subscribed".
 """
 
-from contextlib import contextmanager
 from dataclasses import dataclass
 
-from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from . import api
-from .gate import lock_clients
-from .models import ClientPreferences, CommunicationLimit, ConsentEvent
+from .gate import locked_clients
+from .models import ClientPreferences, ConsentEvent
 from .policy import Prefs
 
 EMAIL, SMS, ALL = "email", "sms", "all"
@@ -51,18 +49,6 @@ def current_choices(prefs: Prefs) -> dict[str, bool]:
         "sms_marketing": prefs.accepts_promotional and prefs.accepts_marketing_sms,
         "sms_birthday": prefs.accepts_birthday_sms,
     }
-
-
-@contextmanager
-def client_locked(cliente_id: int):
-    """One transaction holding this client's limit-row lock, the lock the gate takes.
-
-    The row is created first if the client never had one, so there is always a row to lock.
-    """
-    CommunicationLimit.objects.get_or_create(cliente_id=cliente_id)
-    with transaction.atomic():
-        lock_clients([cliente_id])
-        yield
 
 
 def _prefs(cliente_id: int) -> Prefs:
@@ -102,7 +88,7 @@ def _changes(prefs: Prefs, wanted: dict[str, bool]) -> list[tuple[bool, str, str
 def apply_choices(cliente_id: int, wanted: dict[str, bool], *, source: str, evidence: dict) -> list[ConsentEvent]:
     """Make the client's consent match ``wanted``; returns the ConsentEvents written (maybe none)."""
     events = []
-    with client_locked(cliente_id):
+    with locked_clients([cliente_id]):
         for granted, channel, scope in _changes(_prefs(cliente_id), wanted):
             change = api.opt_in if granted else api.opt_out
             events.append(change(cliente_id, channel=channel, scope=scope, source=source, evidence=evidence))
@@ -114,7 +100,7 @@ def unsubscribe_from_marketing_email(cliente_id: int, *, source: str, evidence: 
 
     Returns the ConsentEvent, or None when the client was already unsubscribed.
     """
-    with client_locked(cliente_id):
+    with locked_clients([cliente_id]):
         if not _prefs(cliente_id).accepts_marketing_email:
             return None
         return api.opt_out(cliente_id, channel=EMAIL, scope=MARKETING, source=source, evidence=evidence)
