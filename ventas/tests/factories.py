@@ -39,6 +39,8 @@ class VentaReservaFactory(factory.django.DjangoModelFactory):
 
     cliente = factory.SubFactory(ClienteFactory)
     fecha_reserva = factory.LazyFunction(timezone.now)
+    # A booking is made no later than its visit (past visits were booked back then).
+    fecha_creacion = factory.LazyAttribute(lambda o: min(o.fecha_reserva, timezone.now()))
     total = 50_000
     pagado = factory.SelfAttribute("total")
     saldo_pendiente = 0
