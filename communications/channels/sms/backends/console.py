@@ -1,8 +1,14 @@
-"""Prints each SMS to stdout: for developers and the demo without a provider."""
+"""Prints each SMS to stdout: for developers and the demo without a provider.
+
+The body is printed (that is the point); the destination is masked, because
+stdout ends up in process logs.
+"""
 
 import itertools
 import sys
 import threading
+
+from ventas.phones import mask_phone
 
 from ..message import SmsMessage, SmsResult
 from .base import BaseSmsBackend
@@ -22,7 +28,7 @@ class SmsBackend(BaseSmsBackend):
         n = next(_ids)
         flags = "comercial" if message.commercial else "transaccional"
         with self._lock:
-            self.stream.write(f"--- SMS #{n} a {message.to} ({flags}, ref {message.reference}) ---\n")
+            self.stream.write(f"--- SMS #{n} a {mask_phone(message.to)} ({flags}, ref {message.reference}) ---\n")
             self.stream.write(message.body + "\n")
             self.stream.flush()
         return SmsResult(provider=self.provider, batch_id=f"console-{n}", message_id=f"console-{n}")
