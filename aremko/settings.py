@@ -166,6 +166,18 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Short, idempotent sweeps (ARCHITECTURE.md §6); the database scheduler syncs these at start.
+CELERY_BEAT_SCHEDULE = {
+    "communications-sweep-outbox": {"task": "communications.tasks.sweep_outbox", "schedule": 60.0},
+    "communications-poll-sms-status": {
+        "task": "communications.tasks.poll_sms_status",
+        "schedule": env.float("SMS_POLL_SECONDS", default=60.0),
+    },
+    "communications-poll-sms-replies": {
+        "task": "communications.tasks.poll_sms_replies",
+        "schedule": env.float("SMS_POLL_SECONDS", default=60.0),
+    },
+}
 
 # --- Communications ---------------------------------------------------------
 # Anti-spam caps (ARCHITECTURE.md §5). Names follow the seed plan.
@@ -235,7 +247,6 @@ SMS_TRANSLITERATE_MARKETING = env.bool("SMS_TRANSLITERATE_MARKETING", default=Tr
 # Longest SMS (in segments) a template may produce; each segment is billed.
 SMS_MAX_SEGMENTS = env.int("SMS_MAX_SEGMENTS", default=3)
 # Provider status keeps changing for up to 24 h after sending (REDVOISS.md); replies
-# may come later, so they are polled for longer.
+# may come later, so they are polled for longer. SMS_POLL_SECONDS (beat, above) sets how often.
 SMS_STATUS_POLL_HOURS = env.int("SMS_STATUS_POLL_HOURS", default=24)
 SMS_REPLY_POLL_HOURS = env.int("SMS_REPLY_POLL_HOURS", default=72)
-SMS_POLL_SECONDS = env.float("SMS_POLL_SECONDS", default=60.0)

@@ -108,7 +108,17 @@ def deliver(message_id: int, now=None) -> DeliveryResult:
     except TransientError as exc:
         return _retry_or_fail(message, exc, now)
     except AmbiguousError as exc:
-        transition(one, Status.UNKNOWN, reason=exc.reason, detail=str(exc), now=now, subject=subject, **costing)
+        transition(
+            one,
+            Status.UNKNOWN,
+            reason=exc.reason,
+            detail=str(exc),
+            now=now,
+            subject=subject,
+            provider=exc.provider,
+            provider_batch_id=exc.batch_id,
+            **costing,
+        )
         log.warning("message %s outcome unknown (%s); not resending", message.pk, type(exc).__name__)
         return DeliveryResult(Status.UNKNOWN)
     except ConfigurationError as exc:

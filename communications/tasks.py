@@ -38,3 +38,23 @@ def sweep_outbox():
     enqueue(stale)
     log.info("sweep: expired=%d promoted=%s re-enqueued=%d", expired, promoted, len(stale))
     return {"expired": expired, "promoted": promoted, "reenqueued": len(stale)}
+
+
+@shared_task(ignore_result=True)
+def poll_sms_status():
+    """Beat, every minute or so: delivery status of SMS sent in the last 24 hours."""
+    from .feedback.status import poll_status
+
+    counts = poll_status()
+    log.info("sms status poll: %s", counts)
+    return counts
+
+
+@shared_task(ignore_result=True)
+def poll_sms_replies():
+    """Beat, every minute or so: replies to recent marketing SMS (opt-out keywords included)."""
+    from .feedback.replies import poll_replies
+
+    counts = poll_replies()
+    log.info("sms reply poll: %s", counts)
+    return counts

@@ -24,7 +24,7 @@ import requests
 import urllib3
 from requests.auth import HTTPBasicAuth
 
-from .errors import AmbiguousError, ConfigurationError, PermanentError, TransientError
+from .errors import AmbiguousError, ChannelError, ConfigurationError, PermanentError, TransientError
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +159,14 @@ class JsonHttpService:
         return b"".join(chunks)
 
     def classify(self, answer: Answer, *, method: str, path: str, write: bool) -> None:
-        """Raise the ChannelError a non-2xx answer means. Subclasses may refine it."""
+        """Raise the ChannelError a non-2xx answer means, with the answer attached. Subclasses may refine it."""
+        try:
+            self._classify(answer, write=write)
+        except ChannelError as exc:
+            exc.answer = answer
+            raise
+
+    def _classify(self, answer: Answer, *, write: bool) -> None:
         status = answer.status
         if 200 <= status < 300:
             return

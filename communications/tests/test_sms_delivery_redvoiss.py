@@ -39,7 +39,7 @@ def redvoiss(settings):
 
 
 def reminder(cliente=None, now=TUESDAY_11) -> Message:
-    cliente = cliente or ClienteFactory()
+    cliente = cliente or ClienteFactory(nombre="Ana Rojas")  # a GSM-7 name: one segment
     context = {"fecha": "12/03", "hora": "18:30", "servicio": "Tina caliente"}
     outcome = api.send(cliente, "appointment_reminder", key=f"reminder:{cliente.pk}", now=now, context=context)
     assert outcome.status == "queued"

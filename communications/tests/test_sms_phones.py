@@ -52,6 +52,7 @@ def test_an_unknown_format_is_a_configuration_error(settings):
 
 def test_destinations_match_whatever_prefix_the_provider_echoes():
     assert same_destination("+56987654321", "56987654321")
+    assert same_destination("+56987654321", "987654321")
     assert not same_destination("+56987654321", "+56987654322")
     assert not same_destination("", "")
 

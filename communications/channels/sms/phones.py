@@ -43,8 +43,9 @@ def sms_destination(telefono: str | None) -> str:
 
 
 def same_destination(a: str | None, b: str | None) -> bool:
-    """Whether two provider destinations name the same handset, whatever prefix each carries."""
-    return bool(a and b) and digits(a) == digits(b)
+    """Whether two destinations name the same handset, whatever prefix each carries (+56, 56 or none)."""
+    short, long = sorted((digits(a), digits(b)), key=len)
+    return len(short) >= 8 and long.endswith(short)
 
 
 def digits(value: str | None) -> str:

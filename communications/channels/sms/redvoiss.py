@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from ..http import JsonHttpService, MalformedResponse
+from ..errors import AmbiguousError
+from ..http import Answer, JsonHttpService, MalformedResponse
 
 # Provider status word -> our vocabulary (communications.models.Status values).
 # "sent" means the provider has it (PENDIENTE: queued there, ENVIADO: handed to the network).
@@ -81,6 +82,15 @@ def _items(payload, preferred: str) -> list:
     raise MalformedResponse(f"expected a list of items, got {type(payload).__name__}")
 
 
+def _batch_id(answer: Answer) -> str:
+    try:
+        data = answer.json()
+    except MalformedResponse:
+        return ""
+    batch_id = data.get("batchId") if isinstance(data, dict) else None
+    return "" if batch_id in (None, "") else str(batch_id)
+
+
 class RedvoissService(JsonHttpService):
     provider = "redvoiss"
 
@@ -113,12 +123,18 @@ class RedvoissService(JsonHttpService):
             "isCommercial": bool(commercial),
         }
         path = "/sendWithReply" if with_reply else "/send"
-        answer = self.request("POST", path, json_body=payload, write=True)
-        data = answer.json()
-        batch_id = data.get("batchId") if isinstance(data, dict) else None
-        if batch_id in (None, ""):
+        try:
+            answer = self.request("POST", path, json_body=payload, write=True)
+        except AmbiguousError as exc:
+            # A 5xx that still names a batch: keep it, so status polling can tell what happened.
+            answer = getattr(exc, "answer", None)
+            exc.batch_id = _batch_id(answer) if answer is not None else ""
+            exc.provider = self.provider if exc.batch_id else ""
+            raise
+        batch_id = _batch_id(answer)
+        if not batch_id:
             raise MalformedResponse("answer without batchId", raw=answer.body[:2000])
-        return str(batch_id)
+        return batch_id
 
     def send_with_reply(self, **kwargs) -> str:
         return self.send(**kwargs, with_reply=True)
