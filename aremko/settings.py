@@ -166,9 +166,9 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Short, idempotent sweeps (ARCHITECTURE.md §6); the database scheduler syncs these at start.
+# SMS status and reply polls (ARCHITECTURE.md §6): short and idempotent; the database
+# scheduler syncs these entries at start. (The outbox sweep is scheduled elsewhere.)
 CELERY_BEAT_SCHEDULE = {
-    "communications-sweep-outbox": {"task": "communications.tasks.sweep_outbox", "schedule": 60.0},
     "communications-poll-sms-status": {
         "task": "communications.tasks.poll_sms_status",
         "schedule": env.float("SMS_POLL_SECONDS", default=60.0),
