@@ -5,7 +5,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
-DEMO_ENV := DEBUG=true
+# The demo sends SMS through the real Redvoiss client to the fake Redvoiss (Procfile: redvoiss).
+DEMO_ENV := DEBUG=true \
+	SMS_BACKEND=communications.channels.sms.backends.redvoiss.SmsBackend \
+	REDVOISS_API_URL=http://127.0.0.1:8099 REDVOISS_USERNAME=demo REDVOISS_PASSWORD=demo-aremko
 
 .PHONY: demo test lint bench clean
 

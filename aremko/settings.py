@@ -200,6 +200,18 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# SMS status and reply polls (ARCHITECTURE.md §6): short and idempotent; the database
+# scheduler syncs these entries at start. (The outbox sweep is scheduled elsewhere.)
+CELERY_BEAT_SCHEDULE = {
+    "communications-poll-sms-status": {
+        "task": "communications.tasks.poll_sms_status",
+        "schedule": env.float("SMS_POLL_SECONDS", default=60.0),
+    },
+    "communications-poll-sms-replies": {
+        "task": "communications.tasks.poll_sms_replies",
+        "schedule": env.float("SMS_POLL_SECONDS", default=60.0),
+    },
+}
 
 # --- Communications ---------------------------------------------------------
 # Anti-spam caps (ARCHITECTURE.md §5). Names follow the seed plan.
@@ -211,6 +223,20 @@ SMS_BACKEND = env.str("SMS_BACKEND", default="communications.channels.sms.backen
 REDVOISS_API_URL = env.str("REDVOISS_API_URL", default="https://sms.lanube.cl/services/rest")
 REDVOISS_USERNAME = env.str("REDVOISS_USERNAME", default="")
 REDVOISS_PASSWORD = env.str("REDVOISS_PASSWORD", default="")
+# (connect, read) seconds. A read timeout on a send is ambiguous (the SMS may have gone
+# out), so the read timeout is generous; the connect timeout is short (nothing was sent).
+REDVOISS_CONNECT_TIMEOUT = env.float("REDVOISS_CONNECT_TIMEOUT", default=5.0)
+REDVOISS_READ_TIMEOUT = env.float("REDVOISS_READ_TIMEOUT", default=20.0)
+# Answers larger than this are not read (a broken or hostile endpoint must not exhaust memory).
+REDVOISS_MAX_RESPONSE_BYTES = env.int("REDVOISS_MAX_RESPONSE_BYTES", default=1_000_000)
+# REDVOISS.md: a 5xx answer to a send is ambiguous (the SMS may have gone out), so by
+# default it becomes "unknown" and is never resent. Set true only if the provider
+# confirms that a 5xx means nothing was queued: then it is retried with backoff.
+REDVOISS_RETRY_SEND_ON_5XX = env.bool("REDVOISS_RETRY_SEND_ON_5XX", default=False)
+# "e164" (+569XXXXXXXX, observed) or "digits" (569XXXXXXXX, one docstring says so).
+SMS_DESTINATION_FORMAT = env.str("SMS_DESTINATION_FORMAT", default="e164")
+# Where the filebased SMS backend writes (one file per process).
+SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(VAR_DIR / "sms"))
 
 # --- Security (production) --------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -252,3 +278,9 @@ CHANNEL_PAUSE_SECONDS = env.int("CHANNEL_PAUSE_SECONDS", default=900)
 # SMS price per segment (CLP), from the provider's quote.
 SMS_COST_PER_SEGMENT_CLP = env.int("SMS_COST_PER_SEGMENT_CLP", default=12)
 SMS_TRANSLITERATE_MARKETING = env.bool("SMS_TRANSLITERATE_MARKETING", default=True)
+# Longest SMS (in segments) a template may produce; each segment is billed.
+SMS_MAX_SEGMENTS = env.int("SMS_MAX_SEGMENTS", default=3)
+# Provider status keeps changing for up to 24 h after sending (REDVOISS.md); replies
+# may come later, so they are polled for longer. SMS_POLL_SECONDS (beat, above) sets how often.
+SMS_STATUS_POLL_HOURS = env.int("SMS_STATUS_POLL_HOURS", default=24)
+SMS_REPLY_POLL_HOURS = env.int("SMS_REPLY_POLL_HOURS", default=72)

@@ -56,6 +56,16 @@ def transition(queryset, to_status: str, *, reason=None, detail=None, now=None, 
     return queryset.filter(status__in=_SOURCES_OF[to_status]).update(**updates)
 
 
+def record_provider_status(queryset, raw_status: str) -> int:
+    """Show the provider's latest word on rows still awaiting a final status (no status change)."""
+    return queryset.filter(status__in=(Status.SENT, Status.UNKNOWN)).update(provider_status=raw_status[:40])
+
+
+def mark_replied(queryset, now=None) -> int:
+    """A reply is a response (engagement); the first one is the one that counts."""
+    return queryset.filter(replied_at__isnull=True).update(replied_at=now or timezone.now())
+
+
 # --- consent -------------------------------------------------------------------
 
 _FLAGS = {

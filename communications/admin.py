@@ -16,6 +16,7 @@ from ventas.admin import ClienteAdmin as BaseClienteAdmin
 from ventas.models import Cliente
 
 from . import actions
+from .admin_templates import MessageTemplateAdmin
 from .models import ClientPreferences, ConsentEvent, DeliveryEvent, Message, MessageTemplate, Reason
 from .usage import usage_snapshot
 
@@ -184,8 +185,4 @@ class DeliveryEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return request.user.is_active and request.user.is_staff
 
 
-@admin.register(MessageTemplate)
-class MessageTemplateAdmin(admin.ModelAdmin):
-    list_display = ["kind", "channel", "variant", "subject", "active", "updated_at"]
-    list_filter = ["channel", "active", "kind"]
-    search_fields = ["kind", "subject", "body"]
+admin.site.register(MessageTemplate, MessageTemplateAdmin)

@@ -93,15 +93,28 @@ def deliver(message_id: int, now=None) -> DeliveryResult:
         transition(one, Status.BLOCKED, reason=Reason.TEMPLATE_ERROR, detail=str(exc), now=now)
         return DeliveryResult(Status.BLOCKED)
 
+    # What the text costs is recorded whatever the outcome: an "unknown" SMS may have been billed.
+    prepared = sms_sender.prepare(message, body) if message.channel == "sms" else None
+    costing = prepared.costing() if prepared else {"body": body}
     try:
-        if message.channel == "sms":
-            receipt = sms_sender.send(message, body)
+        if prepared:
+            receipt = sms_sender.send(message, body, prepared)
         else:
             receipt = email_channel.send(message, subject, body)
     except TransientError as exc:
         return _retry_or_fail(message, exc, now)
     except AmbiguousError as exc:
-        transition(one, Status.UNKNOWN, reason=exc.reason, detail=str(exc), now=now, body=body, subject=subject)
+        transition(
+            one,
+            Status.UNKNOWN,
+            reason=exc.reason,
+            detail=str(exc),
+            now=now,
+            subject=subject,
+            provider=exc.provider,
+            provider_batch_id=exc.batch_id,
+            **costing,
+        )
         log.warning("message %s outcome unknown (%s); not resending", message.pk, type(exc).__name__)
         return DeliveryResult(Status.UNKNOWN)
     except ConfigurationError as exc:
@@ -110,7 +123,9 @@ def deliver(message_id: int, now=None) -> DeliveryResult:
         return _hold_for_pause(one, now)
     except (PermanentError, ChannelError) as exc:
         # Failed rows no longer hold a cap slot: the client's allowance is released.
-        transition(one, Status.FAILED, reason=exc.reason, detail=exc.detail or str(exc), now=now, body=body)
+        # A refused message is not billed, but its segments stay visible to staff.
+        costing = {**costing, "cost_clp": 0} if prepared else costing
+        transition(one, Status.FAILED, reason=exc.reason, detail=exc.detail or str(exc), now=now, **costing)
         if getattr(exc, "bounce", ""):
             # An address the server says does not exist is not tried again until it changes.
             from .bounces import record_bounce

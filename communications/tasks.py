@@ -47,3 +47,23 @@ def run_trigger(name: str):
 
     report = run(TRIGGERS[name], timezone.now())
     return {f"{k}:{s}:{r}": n for (k, s, r), n in report.counts.items()}
+
+
+@shared_task(ignore_result=True)
+def poll_sms_status():
+    """Beat, every minute or so: delivery status of SMS sent in the last 24 hours."""
+    from .feedback.status import poll_status
+
+    counts = poll_status()
+    log.info("sms status poll: %s", counts)
+    return counts
+
+
+@shared_task(ignore_result=True)
+def poll_sms_replies():
+    """Beat, every minute or so: replies to recent marketing SMS (opt-out keywords included)."""
+    from .feedback.replies import poll_replies
+
+    counts = poll_replies()
+    log.info("sms reply poll: %s", counts)
+    return counts

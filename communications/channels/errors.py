@@ -11,6 +11,10 @@
 
 class ChannelError(Exception):
     reason = "provider_error"
+    # Set when the provider's answer named a batch despite the error (e.g. a 500 with a
+    # batchId): an "unknown" message can then be reconciled from that batch's status.
+    provider = ""
+    batch_id = ""
 
     def __init__(self, message: str = "", *, reason: str | None = None, detail: str = ""):
         super().__init__(message or self.__class__.__name__)

@@ -1,14 +1,17 @@
 """Send one Message row's text through the configured SMS backend."""
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
+from ..errors import PermanentError
 from ..receipt import Receipt
 from .backends.base import get_backend
 from .compose import finalize
 from .message import SmsMessage
-from .segments import count_segments
+from .segments import SegmentInfo, count_segments
 
 
 @lru_cache(maxsize=4)
@@ -17,25 +20,60 @@ def _backend(path: str):
     return get_backend(path)
 
 
-def send(message, body: str) -> Receipt:
+def reset_backends() -> None:
+    """Forget cached backends (tests and settings changes)."""
+    _backend.cache_clear()
+
+
+@dataclass(frozen=True)
+class PreparedSms:
+    text: str
+    info: SegmentInfo
+    commercial: bool
+
+    def costing(self) -> dict:
+        """Message fields that record what this text costs (stored on every outcome)."""
+        return {
+            "body": self.text,
+            "segments": self.info.segments,
+            "encoding": self.info.encoding,
+            "cost_clp": self.info.cost_clp,
+        }
+
+
+def prepare(message, body: str) -> PreparedSms:
     commercial = message.category == "marketing"
     text = finalize(body, commercial=commercial)
-    info = count_segments(text)
+    return PreparedSms(text, count_segments(text), commercial)
+
+
+def send(message, body: str, prepared: PreparedSms | None = None) -> Receipt:
+    prepared = prepared or prepare(message, body)
+    if prepared.commercial and prepared.info.segments > settings.SMS_MAX_SEGMENTS:
+        # Templates are validated in the admin; a long name or custom text can still
+        # overflow. Marketing is not worth the extra segments; a transactional SMS is.
+        raise PermanentError(
+            "too many segments",
+            reason="template_error",
+            detail=_("El SMS ocupa %(n)d segmentos (máximo %(max)d).")
+            % {"n": prepared.info.segments, "max": settings.SMS_MAX_SEGMENTS},
+        )
     result = _backend(settings.SMS_BACKEND).send(
         SmsMessage(
             to=message.destination,
-            body=text,
+            body=prepared.text,
             reference=str(message.pk),
-            commercial=commercial,
-            allow_reply=commercial,
+            commercial=prepared.commercial,
+            # Marketing goes out reply-capable so that "BAJA" can be read (Ley 19.496).
+            allow_reply=prepared.commercial,
         )
     )
     return Receipt(
         provider=result.provider,
-        body=text,
+        body=prepared.text,
         batch_id=result.batch_id,
         message_id=result.message_id,
-        segments=info.segments,
-        encoding=info.encoding,
-        cost_clp=info.cost_clp,
+        segments=prepared.info.segments,
+        encoding=prepared.info.encoding,
+        cost_clp=prepared.info.cost_clp,
     )

@@ -1,0 +1,23 @@
+"""Sends SMS through Redvoiss: marketing reply-capable and flagged commercial (REDVOISS.md)."""
+
+from ..message import SmsMessage, SmsResult
+from ..redvoiss import RedvoissService
+from .base import BaseSmsBackend
+
+
+class SmsBackend(BaseSmsBackend):
+    provider = "redvoiss"
+
+    def __init__(self, service: RedvoissService | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.service = service or RedvoissService.from_settings(**kwargs)
+
+    def close(self):
+        self.service.close()
+
+    def send(self, message: SmsMessage) -> SmsResult:
+        send = self.service.send_with_reply if message.allow_reply else self.service.send
+        batch_id = send(
+            text=message.body, destination=message.to, reference=message.reference, commercial=message.commercial
+        )
+        return SmsResult(provider=self.provider, batch_id=batch_id, raw={"batchId": batch_id})

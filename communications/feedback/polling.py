@@ -1,0 +1,49 @@
+"""Which batches to poll, and how often.
+
+Statuses keep changing for up to 24 hours; a young batch changes fast and an old
+one slowly, so old batches are polled less often. The throttle lives in the
+cache: losing it costs an extra HTTP call, never a wrong status.
+"""
+
+from collections import defaultdict
+from datetime import timedelta
+
+from django.core.cache import cache
+
+from communications.channels.sms.phones import same_destination
+
+# (age below, poll at most every N seconds); older than the last bound: every 30 minutes.
+_INTERVALS = ((timedelta(minutes=15), 0), (timedelta(hours=2), 120), (timedelta(hours=6), 600))
+_OLD_INTERVAL = 1800
+
+
+def poll_interval(age: timedelta) -> int:
+    for bound, seconds in _INTERVALS:
+        if age < bound:
+            return seconds
+    return _OLD_INTERVAL
+
+
+def due_for_poll(kind: str, batch_id: str, age: timedelta) -> bool:
+    """True if this batch should be asked now; claims the slot for the interval (cache.add is atomic)."""
+    seconds = poll_interval(age)
+    if not seconds:
+        return True
+    return cache.add(f"communications:poll:{kind}:{batch_id}", 1, timeout=seconds)
+
+
+def group_by_batch(rows, batch_index: int) -> dict[str, list]:
+    batches: dict[str, list] = defaultdict(list)
+    for row in rows:
+        batches[row[batch_index]].append(row)
+    return batches
+
+
+def match(rows: list, destination: str, destination_index: int):
+    """The row of a batch an item is about: same handset, or the batch's only row if the item names none."""
+    for row in rows:
+        if same_destination(row[destination_index], destination):
+            return row
+    if len(rows) == 1 and not destination:
+        return rows[0]
+    return None
