@@ -98,9 +98,11 @@ def test_malformed_answers_are_malformed(fake_redvoiss, service):
         send(service)
 
 
-def test_a_keep_alive_round_trip_is_fast(fake_redvoiss, service):
-    service.greet()
-    started = time.monotonic()
+def test_requests_reuse_one_keep_alive_connection_without_nagle_delays(fake_redvoiss, service):
+    # Deterministic stand-ins for "fast": one TCP connection for many calls, and no
+    # Nagle/delayed-ACK stall on the server side (REDVOISS.md). Speed itself is bench/'s job.
     for _ in range(20):
         service.greet()
-    assert (time.monotonic() - started) / 20 < 0.03  # no 40 ms delayed-ACK stall per request
+    assert len(fake_redvoiss.peers) == 1
+    assert fake_redvoiss.httpd.RequestHandlerClass.disable_nagle_algorithm is True
+    assert fake_redvoiss.httpd.RequestHandlerClass.protocol_version == "HTTP/1.1"

@@ -78,6 +78,7 @@ class FakeRedvoiss:
         self._ids = itertools.count(1001)
         self._reply_ids = itertools.count(1)
         self._reply_candidates = 0
+        self.peers: set[tuple[str, int]] = set()  # client (host, port) pairs: one per TCP connection
         self.httpd = ThreadingHTTPServer((host, port), _handler_for(self))
         self.httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -219,6 +220,7 @@ def _handler_for(server: FakeRedvoiss):
             self.wfile.write(data)
 
         def _dispatch(self, method: str):
+            self.fake.peers.add(self.client_address)
             path = urlsplit(self.path).path.rstrip("/")
             body = self._body() if method == "POST" else None
             if path.startswith("/_admin/"):

@@ -19,6 +19,7 @@ _MOBILE_TYPES = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberTy
 FORMATS = ("e164", "digits")
 
 
+@lru_cache(maxsize=200_000)  # parsing costs ~0.1 ms; sweeps see the same numbers again and again
 def sms_number(telefono: str | None) -> phonenumbers.PhoneNumber | None:
     """The parsed number if it can receive SMS (a valid Chilean or foreign mobile), else None."""
     number = parse_phone(telefono)
@@ -38,7 +39,6 @@ def format_destination(number: phonenumbers.PhoneNumber, fmt: str | None = None)
     return e164 if fmt == "e164" else e164.lstrip("+")
 
 
-@lru_cache(maxsize=200_000)  # parsing costs ~0.1 ms; sweeps see the same numbers again and again
 def sms_destination(telefono: str | None) -> str:
     """The provider's destination for an SMS-capable number, or "" if it cannot receive SMS."""
     number = sms_number(telefono)
