@@ -1,6 +1,6 @@
 """The VIP call list in the admin: inactive VIPs, their last recent call, and a form to register a call.
 
-Listing is the proxy model InactiveVipCall over Cliente (no table of its own);
+Listing is the proxy model ventas.InactiveVipCall over Cliente (no table of its own);
 opening a row shows the call form instead of the client's edit form, because
 staff on this list call clients, they do not edit them.
 """
@@ -20,11 +20,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ventas.admin import SegmentFilter, clp
-from ventas.models import CampaignInteraction
+from ventas.models import CampaignInteraction, InactiveVipCall
 from ventas.segments import SEGMENT_LABELS
 
 from . import calls
-from .models import InactiveVipCall
 
 
 class VipSegmentFilter(SegmentFilter):
@@ -86,7 +85,7 @@ class InactiveVipCallAdmin(admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("llamada"))
     def llamar(self, obj):
-        url = reverse("admin:communications_inactivevipcall_change", args=[obj.pk])
+        url = reverse("admin:ventas_inactivevipcall_change", args=[obj.pk])
         return format_html('<a href="{}">{}</a>', url, _("Registrar llamada"))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -109,7 +108,7 @@ class InactiveVipCallAdmin(admin.ModelAdmin):
                     % {"c": cliente, "o": calls.outcome_label(form.cleaned_data["outcome"])},
                     messages.SUCCESS,
                 )
-                return redirect("admin:communications_inactivevipcall_changelist")
+                return redirect("admin:ventas_inactivevipcall_changelist")
         history = [
             {
                 "when": i.timestamp,
@@ -132,4 +131,4 @@ class InactiveVipCallAdmin(admin.ModelAdmin):
             "can_register": self.has_change_permission(request, cliente),
             **(extra_context or {}),
         }
-        return TemplateResponse(request, "admin/communications/inactivevipcall/call_form.html", context)
+        return TemplateResponse(request, "admin/communications/call_list/call_form.html", context)

@@ -278,16 +278,3 @@ class MessageTemplate(models.Model):
 
     def __str__(self):
         return f"{self.kind}/{self.channel}{'/' + self.variant if self.variant else ''}"
-
-
-class InactiveVipCall(Cliente):
-    """The staff call list: VIP clients gone quiet (communications.calls.inactive_vips).
-
-    A proxy so the admin can list and permission it on its own; it adds no table.
-    Calls themselves are ventas.CampaignInteraction rows of type "call".
-    """
-
-    class Meta:
-        proxy = True
-        verbose_name = _("llamada a VIP inactivo")
-        verbose_name_plural = _("llamadas a VIP inactivos")

@@ -249,3 +249,17 @@ class CampaignInteraction(models.Model):
 
     def __str__(self):
         return f"{self.get_interaction_type_display()} · {self.cliente}"
+
+
+class InactiveVipCall(Cliente):
+    """The staff call list over clients: VIPs gone quiet, whom staff phone.
+
+    A proxy, so the admin can list and permission the call list on its own; it adds
+    no table. Who is on it, and the calls (CampaignInteraction rows of type "call"),
+    are decided and written by the communications app.
+    """
+
+    class Meta:
+        proxy = True
+        verbose_name = _("llamada a VIP inactivo")
+        verbose_name_plural = _("llamadas a VIP inactivos")

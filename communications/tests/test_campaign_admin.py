@@ -51,7 +51,7 @@ def test_the_campaign_list_and_form_link_to_the_preview_and_the_pending_page(adm
     changelist = admin_client.get(reverse("admin:ventas_campaign_changelist")).content.decode()
     assert preview_url(campaign) in changelist
     assert reverse("admin:ventas_campaign_pending_by_segment") in changelist
-    assert reverse("admin:communications_inactivevipcall_changelist") in changelist
+    assert reverse("admin:ventas_inactivevipcall_changelist") in changelist
     change = admin_client.get(reverse("admin:ventas_campaign_change", args=[campaign.pk])).content.decode()
     assert preview_url(campaign) in change
 

@@ -15,7 +15,7 @@ from ventas.tests.factories import ClienteFactory, give_visits
 pytestmark = pytest.mark.django_db
 
 NOW = local(2026, 11, 25, 10)
-CALL_LIST = "admin:communications_inactivevipcall_changelist"
+CALL_LIST = "admin:ventas_inactivevipcall_changelist"
 
 
 @pytest.fixture(autouse=True)
@@ -87,7 +87,7 @@ def test_the_admin_call_list_lists_an_inactive_vip_and_not_an_active_vip_or_an_i
 
 def test_registering_a_call_in_the_admin_creates_the_interaction(admin_client):
     vip = inactive_vip()
-    url = reverse("admin:communications_inactivevipcall_change", args=[vip.pk])
+    url = reverse("admin:ventas_inactivevipcall_change", args=[vip.pk])
     assert "Registrar llamada" in admin_client.get(url).content.decode()
 
     response = admin_client.post(url, {"outcome": "answered_interested", "notes": "Quiere tina el sábado"})
@@ -100,11 +100,11 @@ def test_registering_a_call_in_the_admin_creates_the_interaction(admin_client):
 
 def test_the_call_form_requires_an_outcome_and_only_opens_inactive_vips(admin_client):
     vip = inactive_vip()
-    response = admin_client.post(reverse("admin:communications_inactivevipcall_change", args=[vip.pk]), {})
+    response = admin_client.post(reverse("admin:ventas_inactivevipcall_change", args=[vip.pk]), {})
     assert response.status_code == 200 and response.context["form"].errors["outcome"]
     assert not CampaignInteraction.objects.exists()
     active = vip_client()
-    response = admin_client.get(reverse("admin:communications_inactivevipcall_change", args=[active.pk]))
+    response = admin_client.get(reverse("admin:ventas_inactivevipcall_change", args=[active.pk]))
     assert response.status_code == 302
 
 
