@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .phones import normalize_phone
-from .segments import PAID_STATES, SEGMENT_LABELS, segment_expression
+from .segments import PAID_STATES, SEGMENT_LABELS, SEGMENTS, segment_expression
 
 
 class ClienteQuerySet(models.QuerySet):
@@ -182,6 +182,31 @@ class Campaign(models.Model):
     email_body = models.TextField(_("cuerpo del email"), blank=True, default="")
     created_at = models.DateTimeField(_("creada"), default=timezone.now)
 
+    # How it is sent. Plain values: ventas knows nothing of communications, which
+    # reads these fields and checks them against its own kinds before sending.
+    class Channel(models.TextChoices):
+        SMS = "sms", _("SMS")
+        EMAIL = "email", _("Email")
+
+    class Kind(models.TextChoices):
+        CAMPAIGN = "campaign", _("Campaña")
+        VIP_EARLY_ACCESS = "vip_early_access", _("Acceso anticipado VIP")
+
+    class WhenCapped(models.TextChoices):
+        DEFER = "defer", _("Diferir al próximo momento permitido")
+        DROP = "drop", _("No enviar")
+
+    channel = models.CharField(_("canal"), max_length=5, choices=Channel.choices, default=Channel.SMS)
+    segments = models.JSONField(_("segmentos"), default=list, blank=True, help_text=_("Vacío: todos los segmentos."))
+    kind = models.CharField(_("tipo de mensaje"), max_length=40, choices=Kind.choices, default=Kind.CAMPAIGN)
+    send_at = models.DateTimeField(
+        _("enviar a partir de"), null=True, blank=True, help_text=_("Vacío: en cuanto se confirme.")
+    )
+    when_capped = models.CharField(
+        _("si el cliente llegó a su límite"), max_length=5, choices=WhenCapped.choices, default=WhenCapped.DEFER
+    )
+    sent_at = models.DateTimeField(_("enviada"), null=True, blank=True, editable=False)
+
     class Meta:
         verbose_name = _("campaña")
         verbose_name_plural = _("campañas")
@@ -189,6 +214,14 @@ class Campaign(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        super().clean()
+        unknown = [s for s in self.segments or [] if s not in SEGMENTS]
+        if not isinstance(self.segments, list) or unknown:
+            raise ValidationError(
+                {"segments": _("Segmentos desconocidos: %(s)s") % {"s": ", ".join(map(str, unknown))}}
+            )
 
 
 class CampaignInteraction(models.Model):
@@ -216,3 +249,17 @@ class CampaignInteraction(models.Model):
 
     def __str__(self):
         return f"{self.get_interaction_type_display()} · {self.cliente}"
+
+
+class InactiveVipCall(Cliente):
+    """The staff call list over clients: VIPs gone quiet, whom staff phone.
+
+    A proxy, so the admin can list and permission the call list on its own; it adds
+    no table. Who is on it, and the calls (CampaignInteraction rows of type "call"),
+    are decided and written by the communications app.
+    """
+
+    class Meta:
+        proxy = True
+        verbose_name = _("llamada a VIP inactivo")
+        verbose_name_plural = _("llamadas a VIP inactivos")

@@ -1,0 +1,134 @@
+"""The VIP call list in the admin: inactive VIPs, their last recent call, and a form to register a call.
+
+Listing is the proxy model ventas.InactiveVipCall over Cliente (no table of its own);
+opening a row shows the call form instead of the client's edit form, because
+staff on this list call clients, they do not edit them.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import F
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from ventas.admin import SegmentFilter, clp
+from ventas.models import CampaignInteraction, InactiveVipCall
+from ventas.segments import SEGMENT_LABELS
+
+from . import calls
+
+
+class VipSegmentFilter(SegmentFilter):
+    def lookups(self, request, model_admin):
+        return [(s, SEGMENT_LABELS[s]) for s in calls.VIP_SEGMENTS]
+
+
+class CallForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label=gettext_lazy("resultado"), choices=calls.OUTCOME_CHOICES, widget=forms.RadioSelect
+    )
+    notes = forms.CharField(label=gettext_lazy("notas"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
+
+
+@admin.register(InactiveVipCall)
+class InactiveVipCallAdmin(admin.ModelAdmin):
+    list_display = ["nombre", "telefono", "segmento", "visitas", "gasto", "ultima_visita", "ultima_llamada", "llamar"]
+    list_display_links = None
+    search_fields = ["nombre", "telefono", "email"]
+    list_filter = [VipSegmentFilter]
+    list_per_page = 50
+
+    def get_ordering(self, request):
+        # Not called recently first, then the most valuable. A method, not ``ordering``:
+        # these are annotations, which the admin's system check cannot see.
+        return [F("last_call_at").asc(nulls_first=True), "-total_spend"]
+
+    def get_queryset(self, request):
+        return calls.inactive_vips(timezone.now(), model=InactiveVipCall)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=gettext_lazy("segmento"), ordering="segment")
+    def segmento(self, obj):
+        return obj.segment_label
+
+    @admin.display(description=gettext_lazy("visitas"), ordering="paid_visits")
+    def visitas(self, obj):
+        return obj.paid_visits
+
+    @admin.display(description=gettext_lazy("gasto"), ordering="total_spend")
+    def gasto(self, obj):
+        return clp(obj.total_spend)
+
+    @admin.display(description=gettext_lazy("última visita"), ordering="last_paid_visit")
+    def ultima_visita(self, obj):
+        return date_format(timezone.localtime(obj.last_paid_visit), "j M Y") if obj.last_paid_visit else "—"
+
+    @admin.display(description=gettext_lazy("última llamada (30 días)"), ordering="last_call_at")
+    def ultima_llamada(self, obj):
+        if obj.last_call_at is None:
+            return "—"
+        when = date_format(timezone.localtime(obj.last_call_at), "j M Y")
+        return f"{calls.outcome_label(obj.last_call_outcome)} ({when})"
+
+    @admin.display(description=gettext_lazy("llamada"))
+    def llamar(self, obj):
+        url = reverse("admin:ventas_inactivevipcall_change", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Registrar llamada"))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The call form: GET shows the client and recent calls; POST records a call."""
+        cliente = self.get_object(request, unquote(object_id))
+        if cliente is None:
+            # No longer an inactive VIP (booked since, or unknown id).
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_view_or_change_permission(request, cliente):
+            raise PermissionDenied
+        form = CallForm(request.POST if request.method == "POST" else None)
+        if request.method == "POST":
+            if not self.has_change_permission(request, cliente):
+                raise PermissionDenied
+            if form.is_valid():
+                calls.register_call(cliente, form.cleaned_data["outcome"], form.cleaned_data["notes"], request.user)
+                self.message_user(
+                    request,
+                    _("Llamada a %(c)s registrada: %(o)s.")
+                    % {"c": cliente, "o": calls.outcome_label(form.cleaned_data["outcome"])},
+                    messages.SUCCESS,
+                )
+                return redirect("admin:ventas_inactivevipcall_changelist")
+        history = [
+            {
+                "when": i.timestamp,
+                "outcome": calls.outcome_label(i.details.get("outcome")),
+                "notes": i.details.get("notes", ""),
+                "staff": i.details.get("staff", ""),
+            }
+            for i in CampaignInteraction.objects.filter(
+                cliente=cliente, interaction_type=CampaignInteraction.Type.CALL
+            ).order_by("-timestamp")[:10]
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": cliente,
+            "title": _("Registrar llamada a %(c)s") % {"c": cliente},
+            "cliente": cliente,
+            "form": form,
+            "history": history,
+            "can_register": self.has_change_permission(request, cliente),
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/communications/call_list/call_form.html", context)

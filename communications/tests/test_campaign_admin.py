@@ -1,0 +1,158 @@
+"""Campaigns in the admin: a Spanish dry-run preview, a CSRF-protected confirm, pending messages per segment."""
+
+import pytest
+import time_machine
+from django.test import Client
+from django.urls import reverse
+
+import communications.admin_campaigns  # noqa: F401  (communications/admin.py will import it; see the branch notes)
+from communications.gate import request_messages
+from communications.models import Message, Status
+from communications.tests.helpers import client_without_phone, local, new_client, req, vip_client
+from ventas.tests.factories import CampaignFactory
+
+pytestmark = pytest.mark.django_db
+
+NOW = local(2026, 11, 25, 10)
+
+
+@pytest.fixture(autouse=True)
+def wednesday_morning():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def preview_url(campaign):
+    return reverse("admin:ventas_campaign_preview", args=[campaign.pk])
+
+
+def test_the_preview_page_shows_spanish_counts_and_writes_nothing(admin_client):
+    vip_client()
+    vip_client()
+    client_without_phone()
+    campaign = CampaignFactory(name="Acceso anticipado")
+
+    response = admin_client.get(preview_url(campaign))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "3 destinatarios" in html
+    assert "Se envían ahora" in html and "Bloqueados" in html
+    assert "Sin teléfono: 1" in html
+    assert "VIP · gasto alto" in html and "Sin gasto" in html
+    assert "Confirmar y enviar" in html
+    rows = {row["status"]: row["count"] for row in response.context["status_rows"]}
+    assert rows == {"queued": 2, "blocked": 1}
+    assert Message.objects.count() == 0
+
+
+def test_the_campaign_list_and_form_link_to_the_preview_and_the_pending_page(admin_client):
+    campaign = CampaignFactory()
+    changelist = admin_client.get(reverse("admin:ventas_campaign_changelist")).content.decode()
+    assert preview_url(campaign) in changelist
+    assert reverse("admin:ventas_campaign_pending_by_segment") in changelist
+    assert reverse("admin:ventas_inactivevipcall_changelist") in changelist
+    change = admin_client.get(reverse("admin:ventas_campaign_change", args=[campaign.pk])).content.decode()
+    assert preview_url(campaign) in change
+
+
+def test_confirming_sends_the_campaign_and_reports_the_counts(admin_client):
+    vip_client()
+    client_without_phone()
+    campaign = CampaignFactory()
+
+    response = admin_client.post(preview_url(campaign), follow=True)
+
+    assert Message.objects.filter(campaign=campaign, status=Status.QUEUED).count() == 1
+    assert Message.objects.filter(campaign=campaign, status=Status.BLOCKED).count() == 1
+    html = response.content.decode()
+    assert "Campaña enviada. 2 destinatarios: Se envían ahora: 1; Bloqueados: 1 (Sin teléfono: 1)" in html
+    campaign.refresh_from_db()
+    assert campaign.sent_at == NOW
+    # Confirming again is harmless: every client is already a duplicate.
+    admin_client.post(preview_url(campaign))
+    assert Message.objects.filter(campaign=campaign).count() == 2
+
+
+def test_confirming_without_the_csrf_token_is_refused(admin_user):
+    vip_client()
+    campaign = CampaignFactory()
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(admin_user)
+    assert browser.post(preview_url(campaign)).status_code == 403
+    assert Message.objects.count() == 0
+
+
+def test_an_unsendable_campaign_shows_why_instead_of_a_confirm_button(admin_client):
+    campaign = CampaignFactory(sms_template="")
+    html = admin_client.get(preview_url(campaign)).content.decode()
+    assert "La campaña por SMS necesita una plantilla SMS." in html
+    assert "Confirmar y enviar" not in html
+
+
+def test_the_form_refuses_an_email_vip_early_access_campaign_and_a_broken_template(admin_client):
+    response = admin_client.post(
+        reverse("admin:ventas_campaign_add"),
+        {
+            "name": "VIP",
+            "status": "draft",
+            "segments": ["vip_high_spend"],
+            "target_min_visits": "0",
+            "target_min_spend": "0",
+            "channel": "email",
+            "kind": "vip_early_access",
+            "when_capped": "defer",
+            "sms_template": "Hola {{ apellido }}",
+            "email_subject": "",
+            "email_body": "",
+        },
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert "solo se envía por SMS" in str(errors["channel"])
+    assert "solo admite {{ nombre }}" in str(errors["sms_template"])
+
+
+def test_the_form_saves_segments_as_a_list(admin_client):
+    response = admin_client.post(
+        reverse("admin:ventas_campaign_add"),
+        {
+            "name": "VIP",
+            "status": "draft",
+            "segments": ["vip_high_spend", "vip_medium_spend"],
+            "target_min_visits": "0",
+            "target_min_spend": "0",
+            "channel": "sms",
+            "kind": "vip_early_access",
+            "when_capped": "drop",
+            "sms_template": "Hola {{ nombre }}, acceso anticipado",
+        },
+    )
+    assert response.status_code == 302
+    from ventas.models import Campaign
+
+    assert Campaign.objects.get(name="VIP").segments == ["vip_high_spend", "vip_medium_spend"]
+
+
+def test_pending_by_segment_counts_scheduled_and_queued_messages_per_kind(admin_client, django_assert_max_num_queries):
+    vip, other_vip, newcomer = vip_client(), vip_client(), new_client()
+    request_messages([req(vip), req(other_vip), req(newcomer, kind="campaign")], now=NOW)  # queued
+    request_messages([req(vip, at=local(2026, 11, 25, 22))], now=NOW)  # scheduled (quiet hours)
+    request_messages([req(client_without_phone())], now=NOW)  # blocked: not pending
+
+    with django_assert_max_num_queries(6):  # session, user, and one aggregate
+        response = admin_client.get(reverse("admin:ventas_campaign_pending_by_segment"))
+
+    assert response.status_code == 200
+    rows = {r["label"]: r for r in response.context["rows"]}
+    assert rows["VIP · gasto alto"]["kinds"] == [("Mensaje manual", 1, 2)]
+    assert rows["Sin gasto"]["kinds"] == [("Campaña", 0, 1)]
+    assert response.context["totals"] == {"scheduled": 1, "queued": 3, "total": 4}
+    assert "Comunicaciones pendientes por segmento" in response.content.decode()
+
+
+def test_pending_by_segment_is_for_staff_only(client, django_user_model):
+    user = django_user_model.objects.create_user("cliente", password="x")
+    client.force_login(user)
+    response = client.get(reverse("admin:ventas_campaign_pending_by_segment"))
+    assert response.status_code == 302 and "/login/" in response["Location"]

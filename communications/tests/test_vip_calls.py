@@ -1,0 +1,114 @@
+"""The VIP call list: inactive VIPs only, the last recent outcome shown, calls recorded as interactions."""
+
+import datetime
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+import communications.admin_calls  # noqa: F401  (communications/admin.py will import it; see the branch notes)
+from communications import calls
+from communications.tests.helpers import inactive_client, local, vip_client
+from ventas.models import CampaignInteraction
+from ventas.tests.factories import ClienteFactory, give_visits
+
+pytestmark = pytest.mark.django_db
+
+NOW = local(2026, 11, 25, 10)
+CALL_LIST = "admin:ventas_inactivevipcall_changelist"
+
+
+@pytest.fixture(autouse=True)
+def wednesday_morning():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def inactive_vip(days_ago=120, **kwargs):
+    cliente = ClienteFactory(**kwargs)
+    give_visits(cliente, 6, 40_000, days_ago=days_ago)
+    return cliente
+
+
+def test_only_vips_without_a_paid_visit_for_90_days_are_on_the_list():
+    gone_quiet = inactive_vip(days_ago=90)
+    inactive_vip(days_ago=89)
+    vip_client()  # active VIP
+    inactive_client()  # inactive, but not a VIP
+    assert list(calls.inactive_vips(NOW)) == [gone_quiet]
+
+
+def test_the_inactivity_threshold_comes_from_settings(settings):
+    settings.REACTIVATION_INACTIVE_DAYS = 30
+    forty_days = inactive_vip(days_ago=40)
+    inactive_vip(days_ago=20)
+    assert list(calls.inactive_vips(NOW)) == [forty_days]
+
+
+def test_registering_a_call_stores_a_call_interaction_with_outcome_notes_and_staff(admin_user):
+    vip = inactive_vip()
+    interaction = calls.register_call(vip, calls.Outcome.NO_ANSWER, "  Volver a llamar el lunes ", admin_user)
+    interaction.refresh_from_db()
+    assert interaction.interaction_type == CampaignInteraction.Type.CALL
+    assert interaction.details == {"outcome": "no_answer", "notes": "Volver a llamar el lunes", "staff": "admin"}
+    assert interaction.timestamp == NOW
+    with pytest.raises(ValueError):
+        calls.register_call(vip, "maybe", "", admin_user)
+
+
+def test_a_client_called_in_the_last_30_days_shows_the_latest_outcome():
+    recent, long_ago = inactive_vip(), inactive_vip()
+    calls.register_call(recent, calls.Outcome.NO_ANSWER, "", "ana", now=NOW - datetime.timedelta(days=5))
+    calls.register_call(recent, calls.Outcome.ANSWERED_INTERESTED, "", "ana", now=NOW - datetime.timedelta(days=1))
+    calls.register_call(long_ago, calls.Outcome.WRONG_NUMBER, "", "ana", now=NOW - datetime.timedelta(days=31))
+    rows = {c.pk: c for c in calls.inactive_vips(NOW)}
+    assert rows[recent.pk].last_call_outcome == calls.Outcome.ANSWERED_INTERESTED
+    assert rows[recent.pk].last_call_at == NOW - datetime.timedelta(days=1)
+    assert (rows[long_ago.pk].last_call_outcome, rows[long_ago.pk].last_call_at) == (None, None)
+    # Not called recently comes first: call those before calling anyone again.
+    assert [c.pk for c in calls.inactive_vips(NOW)] == [long_ago.pk, recent.pk]
+
+
+def test_the_admin_call_list_lists_an_inactive_vip_and_not_an_active_vip_or_an_inactive_regular(admin_client):
+    listed = inactive_vip(nombre="Valentina Inactiva")
+    vip_client(nombre="Vicente Activo")
+    inactive_client(nombre="Rosa Regular")
+    calls.register_call(listed, calls.Outcome.ANSWERED_NOT_INTERESTED, "", "ana", now=NOW - datetime.timedelta(days=2))
+
+    response = admin_client.get(reverse(CALL_LIST))
+
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == [listed]
+    html = response.content.decode()
+    assert "Valentina Inactiva" in html and "Vicente Activo" not in html and "Rosa Regular" not in html
+    assert "Contestó: no interesado" in html
+    assert "Registrar llamada" in html
+
+
+def test_registering_a_call_in_the_admin_creates_the_interaction(admin_client):
+    vip = inactive_vip()
+    url = reverse("admin:ventas_inactivevipcall_change", args=[vip.pk])
+    assert "Registrar llamada" in admin_client.get(url).content.decode()
+
+    response = admin_client.post(url, {"outcome": "answered_interested", "notes": "Quiere tina el sábado"})
+
+    assert response.status_code == 302 and response["Location"] == reverse(CALL_LIST)
+    interaction = CampaignInteraction.objects.get(cliente=vip)
+    assert interaction.details == {"outcome": "answered_interested", "notes": "Quiere tina el sábado", "staff": "admin"}
+    assert "Contestó: interesado" in admin_client.get(reverse(CALL_LIST)).content.decode()
+
+
+def test_the_call_form_requires_an_outcome_and_only_opens_inactive_vips(admin_client):
+    vip = inactive_vip()
+    response = admin_client.post(reverse("admin:ventas_inactivevipcall_change", args=[vip.pk]), {})
+    assert response.status_code == 200 and response.context["form"].errors["outcome"]
+    assert not CampaignInteraction.objects.exists()
+    active = vip_client()
+    response = admin_client.get(reverse("admin:ventas_inactivevipcall_change", args=[active.pk]))
+    assert response.status_code == 302
+
+
+def test_the_admin_passes_the_system_checks():
+    from django.core.management import call_command
+
+    call_command("check", "--fail-level", "WARNING")
