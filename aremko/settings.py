@@ -268,8 +268,6 @@ QUIET_HOURS_OPEN_WEEKDAYS = tuple(env.list("QUIET_HOURS_OPEN_WEEKDAYS", cast=int
 QUIET_HOURS_SKIP_HOLIDAYS = env.bool("QUIET_HOURS_SKIP_HOLIDAYS", default=True)
 # How far ahead the gate looks for a free slot before it gives up (days).
 DEFERRAL_HORIZON_DAYS = env.int("DEFERRAL_HORIZON_DAYS", default=100)
-# A client whose last paid visit is this many days old is inactive (reactivation, VIP call list).
-REACTIVATION_INACTIVE_DAYS = env.int("REACTIVATION_INACTIVE_DAYS", default=90)
 # Sending: lease per claim, transient retries and their backoff (seconds).
 MESSAGE_LEASE_SECONDS = env.int("MESSAGE_LEASE_SECONDS", default=300)
 MESSAGE_MAX_ATTEMPTS = env.int("MESSAGE_MAX_ATTEMPTS", default=5)

@@ -186,3 +186,7 @@ class DeliveryEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 admin.site.register(MessageTemplate, MessageTemplateAdmin)
+
+
+# Campaign preview/send, pending communications by segment and the VIP call list live in their own modules.
+from . import admin_calls, admin_campaigns  # noqa: E402, F401

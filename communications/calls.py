@@ -7,7 +7,6 @@ in the client's history next to the campaign opens, clicks and replies.
 
 import datetime
 
-from django.conf import settings
 from django.db.models import F, OuterRef, Subquery
 from django.db.models.fields.json import KT
 from django.utils import timezone
@@ -38,11 +37,14 @@ OUTCOME_CHOICES = list(OUTCOME_LABELS.items())
 
 
 def inactive_since(now) -> datetime.datetime:
-    return now - datetime.timedelta(days=settings.REACTIVATION_INACTIVE_DAYS)
+    # One definition of "inactive" for the whole app: the reactivation trigger's window (staff tune it).
+    from .triggers import TRIGGERS
+
+    return now - datetime.timedelta(days=TRIGGERS["reactivation_email"].config().window_days)
 
 
 def inactive_vips(now=None, model=Cliente):
-    """VIP clients whose last paid visit is REACTIVATION_INACTIVE_DAYS or more before ``now``.
+    """VIP clients whose last paid visit is the reactivation window (90 days) or more before ``now``.
 
     Annotated with segment, visits, spend and last paid visit (``with_segments``), and
     with the time and outcome of their latest call in the last RECENT_CALL_DAYS days

@@ -38,8 +38,10 @@ def test_only_vips_without_a_paid_visit_for_90_days_are_on_the_list():
     assert list(calls.inactive_vips(NOW)) == [gone_quiet]
 
 
-def test_the_inactivity_threshold_comes_from_settings(settings):
-    settings.REACTIVATION_INACTIVE_DAYS = 30
+def test_the_inactivity_threshold_is_the_reactivation_triggers_window():
+    from communications.models import TriggerSetting
+
+    TriggerSetting.objects.filter(name="reactivation_email").update(window_days=30)
     forty_days = inactive_vip(days_ago=40)
     inactive_vip(days_ago=20)
     assert list(calls.inactive_vips(NOW)) == [forty_days]
