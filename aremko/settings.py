@@ -200,18 +200,8 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# SMS status and reply polls (ARCHITECTURE.md §6): short and idempotent; the database
-# scheduler syncs these entries at start. (The outbox sweep is scheduled elsewhere.)
-CELERY_BEAT_SCHEDULE = {
-    "communications-poll-sms-status": {
-        "task": "communications.tasks.poll_sms_status",
-        "schedule": env.float("SMS_POLL_SECONDS", default=60.0),
-    },
-    "communications-poll-sms-replies": {
-        "task": "communications.tasks.poll_sms_replies",
-        "schedule": env.float("SMS_POLL_SECONDS", default=60.0),
-    },
-}
+# Every periodic task (outbox sweep, triggers, SMS polls) is registered by a
+# communications migration: one mechanism, visible and editable in the admin.
 
 # --- Communications ---------------------------------------------------------
 # Anti-spam caps (ARCHITECTURE.md §5). Names follow the seed plan.
@@ -281,6 +271,6 @@ SMS_TRANSLITERATE_MARKETING = env.bool("SMS_TRANSLITERATE_MARKETING", default=Tr
 # Longest SMS (in segments) a template may produce; each segment is billed.
 SMS_MAX_SEGMENTS = env.int("SMS_MAX_SEGMENTS", default=3)
 # Provider status keeps changing for up to 24 h after sending (REDVOISS.md); replies
-# may come later, so they are polled for longer. SMS_POLL_SECONDS (beat, above) sets how often.
+# may come later, so they are polled for longer. The beat entries (admin) set how often.
 SMS_STATUS_POLL_HOURS = env.int("SMS_STATUS_POLL_HOURS", default=24)
 SMS_REPLY_POLL_HOURS = env.int("SMS_REPLY_POLL_HOURS", default=72)

@@ -32,6 +32,7 @@ def test_beat_and_a_worker_run_the_trigger_and_outbox_sweeps_end_to_end(celery_w
     schedules = PeriodicTask.objects.filter(name__startswith="communications:")
     assert schedules.filter(task="communications.tasks.run_trigger").count() == 9
     assert schedules.filter(task="communications.tasks.sweep_outbox").exists()
+    assert schedules.filter(task__startswith="communications.tasks.poll_sms_").count() == 2
     schedules.update(interval=every_second)
 
     now = timezone.now()
