@@ -30,6 +30,9 @@ demo: $(VENV)/.installed
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput
 	$(DEMO_ENV) $(PY) manage.py seed_demo --clients 2000 --seed 1 || echo "(datos de demostración ya cargados)"
 	$(DEMO_ENV) $(PY) manage.py ensure_demo_admin
+	@# Beat's first interval runs come minutes after start: run every trigger once now, so the
+	@# worker has the day's confirmations, reminders, birthdays... to send as soon as it starts.
+	$(DEMO_ENV) LOG_LEVEL=WARNING $(PY) manage.py run_triggers
 	@echo "Abre http://127.0.0.1:8000/admin/  (Ctrl-C detiene web, worker y beat)"
 	$(DEMO_ENV) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
 
