@@ -5,12 +5,18 @@ one slowly, so old batches are polled less often. The throttle lives in the
 cache: losing it costs an extra HTTP call, never a wrong status.
 """
 
+import logging
 from collections import defaultdict
 from datetime import timedelta
 
 from django.core.cache import cache
 
+from communications.channels.errors import ChannelError, ConfigurationError, TransientError
 from communications.channels.sms.phones import same_destination
+
+from .events import record_poll_error
+
+log = logging.getLogger(__name__)
 
 # (age below, poll at most every N seconds); older than the last bound: every 30 minutes.
 _INTERVALS = ((timedelta(minutes=15), 0), (timedelta(hours=2), 120), (timedelta(hours=6), 600))
@@ -47,3 +53,34 @@ def match(rows: list, destination: str, destination_index: int):
     if len(rows) == 1 and not destination:
         return rows[0]
     return None
+
+
+def polled_batches(kind: str, provider: str, batches: dict, fetch, counts, now, *, sent_at: int, scheduled_for: int):
+    """Yield (batch_id, rows, items) for each batch due for a poll; throttling and errors handled once here.
+
+    Bad credentials stop the whole run (retrying every batch would be a storm against
+    the provider); a transient failure skips the batch until the next poll; an unusable
+    answer is recorded as a DeliveryEvent and skipped, never fatal.
+    """
+    for batch_id, rows in batches.items():
+        age = now - (rows[0][sent_at] or rows[0][scheduled_for])
+        if not due_for_poll(kind, batch_id, age):
+            counts["throttled"] += 1
+            continue
+        try:
+            items = fetch(batch_id)
+        except ConfigurationError as exc:
+            log.error("%s poll stopped: %s is misconfigured (%s)", kind, provider, exc)
+            counts["configuration_error"] += 1
+            return
+        except TransientError as exc:
+            log.warning("%s poll of batch %s failed for now: %s", kind, batch_id, exc)
+            counts["transient_error"] += 1
+            continue
+        except ChannelError as exc:
+            log.warning("%s poll of batch %s: unusable answer (%s); recorded", kind, batch_id, exc)
+            record_poll_error(provider, batch_id, exc, now)
+            counts["bad_answer"] += 1
+            continue
+        counts["batches"] += 1
+        yield batch_id, rows, items

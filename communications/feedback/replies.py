@@ -18,15 +18,14 @@ from django.db.models import Q
 from django.utils import timezone
 
 from communications import actions, api
-from communications.channels.errors import ChannelError, ConfigurationError, TransientError
 from communications.channels.sms.keywords import OPT_IN, OPT_OUT, classify_reply, keyword_of
 from communications.channels.sms.redvoiss import RedvoissService, ReplyItem
 from communications.models import Category, ConsentEvent, DeliveryEvent, Message, Reason, Status
 from ventas.models import CampaignInteraction
 from ventas.phones import mask_phone
 
-from .events import existing_keys, record_poll_error, store_one
-from .polling import due_for_poll, group_by_batch, match
+from .events import existing_keys, store_one
+from .polling import group_by_batch, match, polled_batches
 
 log = logging.getLogger(__name__)
 
@@ -58,27 +57,16 @@ def poll_replies(now=None, *, service: RedvoissService | None = None, limit: int
     own_service = service is None
     service = service or RedvoissService.from_settings()
     try:
-        for batch_id, rows in batches.items():
-            age = now - (rows[0][SENT_AT] or rows[0][SCHEDULED_FOR])
-            if not due_for_poll("replies", batch_id, age):
-                counts["throttled"] += 1
-                continue
-            try:
-                items = service.batch_replies(batch_id)
-            except ConfigurationError as exc:
-                log.error("reply poll stopped: %s is misconfigured (%s)", PROVIDER, exc)
-                counts["configuration_error"] += 1
-                break
-            except TransientError as exc:
-                log.warning("reply poll of batch %s failed for now: %s", batch_id, exc)
-                counts["transient_error"] += 1
-                continue
-            except ChannelError as exc:
-                log.warning("reply poll of batch %s: unusable answer (%s); recorded", batch_id, exc)
-                record_poll_error(PROVIDER, batch_id, exc, now)
-                counts["bad_answer"] += 1
-                continue
-            counts["batches"] += 1
+        for batch_id, rows, items in polled_batches(
+            "replies",
+            PROVIDER,
+            batches,
+            service.batch_replies,
+            counts,
+            now,
+            sent_at=SENT_AT,
+            scheduled_for=SCHEDULED_FOR,
+        ):
             if not items:
                 continue
             keys = {dedupe_key(batch_id, item): item for item in items}

@@ -17,13 +17,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from communications import actions
-from communications.channels.errors import ChannelError, ConfigurationError, TransientError
 from communications.channels.sms.redvoiss import UNKNOWN_STATUS, RedvoissService
 from communications.models import DeliveryEvent, Message, Reason, Status
 from ventas.models import CampaignInteraction
 
-from .events import digest, record_poll_error, store_new
-from .polling import due_for_poll, group_by_batch, match
+from .events import digest, store_new
+from .polling import group_by_batch, match, polled_batches
 
 log = logging.getLogger(__name__)
 
@@ -55,27 +54,9 @@ def poll_status(now=None, *, service: RedvoissService | None = None, limit: int 
     events: list[DeliveryEvent] = []
     latest: dict[int, tuple[str, str]] = {}  # message id -> (normalized, raw status)
     try:
-        for batch_id, rows in batches.items():
-            age = now - (rows[0][SENT_AT] or rows[0][SCHEDULED_FOR])
-            if not due_for_poll("status", batch_id, age):
-                counts["throttled"] += 1
-                continue
-            try:
-                items = service.batch_status(batch_id)
-            except ConfigurationError as exc:
-                log.error("status poll stopped: %s is misconfigured (%s)", PROVIDER, exc)
-                counts["configuration_error"] += 1
-                break
-            except TransientError as exc:
-                log.warning("status poll of batch %s failed for now: %s", batch_id, exc)
-                counts["transient_error"] += 1
-                continue
-            except ChannelError as exc:
-                log.warning("status poll of batch %s: unusable answer (%s); recorded", batch_id, exc)
-                record_poll_error(PROVIDER, batch_id, exc, now)
-                counts["bad_answer"] += 1
-                continue
-            counts["batches"] += 1
+        for batch_id, rows, items in polled_batches(
+            "status", PROVIDER, batches, service.batch_status, counts, now, sent_at=SENT_AT, scheduled_for=SCHEDULED_FOR
+        ):
             for item in items:
                 row = match(rows, item.destination, DESTINATION)
                 normalized = item.normalized
