@@ -17,7 +17,8 @@ from ventas.models import Cliente
 
 from . import actions
 from .admin_templates import MessageTemplateAdmin
-from .models import ClientPreferences, ConsentEvent, DeliveryEvent, Message, MessageTemplate, Reason
+from .models import ClientPreferences, ConsentEvent, DeliveryEvent, Message, MessageTemplate, Reason, TriggerSetting
+from .triggers import TRIGGERS
 from .usage import usage_snapshot
 
 
@@ -138,7 +139,6 @@ class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "cliente",
         "kind",
         "channel",
-        "category",
         "status",
         "reason",
         "scheduled_for",
@@ -186,6 +186,42 @@ class DeliveryEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 admin.site.register(MessageTemplate, MessageTemplateAdmin)
+
+
+@admin.register(TriggerSetting)
+class TriggerSettingAdmin(admin.ModelAdmin):
+    """Staff switch each automatic trigger on or off and tune its numbers; rows come from a migration."""
+
+    list_display = ["name", "descripcion", "enabled", "delay_hours", "window_days", "send_hour", "segments"]
+    list_editable = ["enabled"]
+    readonly_fields = ["descripcion", "significado"]
+    fields = [
+        "descripcion",
+        "significado",
+        "enabled",
+        "delay_hours",
+        "window_days",
+        "send_hour",
+        "segments",
+        "channel",
+        "template_variant",
+    ]
+
+    def has_add_permission(self, request):
+        return False  # a trigger exists in code; its row only tunes it
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("disparador"))
+    def descripcion(self, obj):
+        trigger = TRIGGERS.get(obj.name)
+        return trigger.label if trigger else obj.name
+
+    @admin.display(description=_("qué significan los números"))
+    def significado(self, obj):
+        trigger = TRIGGERS.get(obj.name)
+        return trigger.help if trigger else ""
 
 
 # Campaign preview/send, pending communications by segment and the VIP call list live in their own modules.

@@ -166,12 +166,19 @@ class Reason(models.TextChoices):
     BOOKING_CANCELLED = "booking_cancelled", _("Reserva cancelada")
 
 
+def kind_choices():
+    """Spanish labels of the message kinds; a callable, since kinds.py imports this module."""
+    from .kinds import KINDS
+
+    return [(name, kind.label) for name, kind in KINDS.items()]
+
+
 class Message(models.Model):
     """The outbox and the log in one row per message."""
 
     cliente = models.ForeignKey(Cliente, on_delete=models.CASCADE, related_name="messages")
     channel = models.CharField(_("canal"), max_length=5, choices=Channel.choices)
-    kind = models.CharField(_("tipo"), max_length=40, db_index=True)
+    kind = models.CharField(_("tipo"), max_length=40, db_index=True, choices=kind_choices)
     category = models.CharField(_("categoría"), max_length=13, choices=Category.choices)
     idempotency_key = models.CharField(_("clave de idempotencia"), max_length=200, unique=True)
     campaign = models.ForeignKey(Campaign, on_delete=models.SET_NULL, null=True, blank=True)
@@ -262,7 +269,7 @@ class DeliveryEvent(models.Model):
 class MessageTemplate(models.Model):
     """Spanish copy per kind and channel, in Django template syntax with a restricted context."""
 
-    kind = models.CharField(_("tipo"), max_length=40)
+    kind = models.CharField(_("tipo"), max_length=40, choices=kind_choices)
     channel = models.CharField(_("canal"), max_length=5, choices=Channel.choices)
     variant = models.CharField(_("variante"), max_length=20, blank=True, default="")  # e.g. "vip"
     subject = models.CharField(_("asunto"), max_length=250, blank=True, default="")
@@ -287,7 +294,7 @@ class TriggerSetting(models.Model):
     (communications.triggers). Empty segments means the trigger's own default audience.
     """
 
-    name = models.CharField(_("disparador"), max_length=40, unique=True)
+    name = models.CharField(_("disparador"), max_length=40, unique=True, editable=False)
     enabled = models.BooleanField(_("activo"), default=True)
     delay_hours = models.PositiveIntegerField(_("desfase (horas)"), default=0)
     window_days = models.PositiveIntegerField(_("ventana (días)"), default=0)

@@ -106,3 +106,34 @@ def test_consent_ledger_cannot_be_edited_or_deleted(admin_client):
     event = api.opt_out(ana, channel="sms")
     assert admin_client.get(reverse("admin:communications_consentevent_change", args=[event.pk])).status_code == 200
     assert admin_client.post(reverse("admin:communications_consentevent_delete", args=[event.pk])).status_code == 403
+
+
+def test_staff_switch_and_tune_triggers_with_spanish_explanations(admin_client):
+    from communications.models import TriggerSetting
+
+    listing = admin_client.get(reverse("admin:communications_triggersetting_changelist")).content.decode()
+    assert "Recordatorio de cita" in listing and "Cumpleaños" in listing
+    row = TriggerSetting.objects.get(name="appointment_reminder")
+    page = admin_client.get(reverse("admin:communications_triggersetting_change", args=[row.pk])).content.decode()
+    assert "cuánto antes del inicio de la visita" in page
+    admin_client.post(
+        reverse("admin:communications_triggersetting_change", args=[row.pk]),
+        {
+            "enabled": "",
+            "delay_hours": "3",
+            "window_days": "0",
+            "send_hour": "10",
+            "segments": "[]",
+            "channel": "",
+            "template_variant": "",
+        },
+    )
+    row.refresh_from_db()
+    assert (row.enabled, row.delay_hours) == (False, 3)
+    assert admin_client.get(reverse("admin:communications_triggersetting_add")).status_code == 403
+
+
+def test_the_message_log_names_kinds_in_spanish(admin_client):
+    request_message(req(new_client(), "vip_newsletter"), now=local(2026, 11, 25, 10))
+    page = admin_client.get(reverse("admin:communications_message_changelist")).content.decode()
+    assert "Newsletter VIP" in page and "vip_newsletter</td>" not in page

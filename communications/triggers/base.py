@@ -41,6 +41,7 @@ class Trigger:
 
     name: str = ""
     label: str = ""
+    help = ""  # Spanish, for staff: what this trigger's numbers mean
     defaults = Defaults()
     # How often beat runs it (minutes). Sweeps are short and idempotent, never a daily one-shot.
     every_minutes = 60

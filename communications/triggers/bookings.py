@@ -2,6 +2,8 @@
 
 import datetime
 
+from django.utils.translation import gettext_lazy as _
+
 from .. import calendar as cal
 from ..gate import MessageRequest
 from .base import Defaults, Trigger
@@ -15,7 +17,11 @@ class BookingConfirmation(Trigger):
     """
 
     name = "booking_confirmation"
-    label = "Confirmación de reserva"
+    help = _(
+        "Se envía al guardar la reserva. Ventana (días): hasta cuántos días atrás el barrido confirma "
+        "reservas que se guardaron sin aviso."
+    )
+    label = _("Confirmación de reserva")
     defaults = Defaults(window_days=2)
     every_minutes = 5
 
@@ -52,7 +58,11 @@ class AppointmentReminder(Trigger):
     """
 
     name = "appointment_reminder"
-    label = "Recordatorio de cita"
+    help = _(
+        "Desfase (horas): cuánto antes del inicio de la visita sale el SMS (24). Expira a la hora de la cita. "
+        "Una reserva hecha dentro de ese plazo no recibe recordatorio: ya recibió su confirmación."
+    )
+    label = _("Recordatorio de cita")
     defaults = Defaults(delay_hours=24)
     every_minutes = 15
 
@@ -79,7 +89,11 @@ class SatisfactionFollowup(Trigger):
     """An email delay_hours (24) after a visit ends."""
 
     name = "satisfaction_followup"
-    label = "Encuesta de satisfacción"
+    help = _(
+        "Desfase (horas): cuánto después del fin de la visita sale el email (24). Ventana (días): cuántos "
+        "días atrás se revisan visitas."
+    )
+    label = _("Encuesta de satisfacción")
     defaults = Defaults(delay_hours=24, window_days=3)
 
     def due(self, now, config):

@@ -7,6 +7,7 @@ queries); the runner drops keys already used, so hourly runs are cheap.
 import datetime
 
 from django.db.models import Min, Q
+from django.utils.translation import gettext_lazy as _
 
 from ventas.models import Cliente, VentaReserva
 from ventas.segments import SEGMENTS, ZERO_SPEND
@@ -25,7 +26,11 @@ class Welcome(Trigger):
     """
 
     name = "welcome"
-    label = "Serie de bienvenida"
+    help = _(
+        "Emails los días 1, 7 y 30 después de la primera reserva, a la hora de envío. Ventana (días): un paso "
+        "atrasado hasta tantos días (por una caída del sistema) aún se envía."
+    )
+    label = _("Serie de bienvenida")
     defaults = Defaults(window_days=2)
     steps = (1, 7, 30)
 
@@ -63,7 +68,12 @@ class Birthday(Trigger):
     """
 
     name = "birthday"
-    label = "Cumpleaños"
+    help = _(
+        "SMS el día del cumpleaños (29 de febrero: el 28 en años no bisiestos), a la hora de envío; expira a "
+        "medianoche. Segmentos: a quiénes (por defecto todos menos «Sin gasto»). Los VIP reciben la variante "
+        "«vip»."
+    )
+    label = _("Cumpleaños")
     defaults = Defaults(segments=tuple(s for s in SEGMENTS if s != ZERO_SPEND))
 
     def due(self, now, config):
@@ -120,7 +130,10 @@ class VipNewsletter(SegmentPeriodic):
     """Monthly newsletter to high spenders. window_days: day of the month it starts (0 = the 1st)."""
 
     name = kind = "vip_newsletter"
-    label = "Newsletter VIP mensual"
+    help = _(
+        "Un email al mes a los segmentos elegidos. Ventana (días): días después del 1° del mes en que empieza el envío."
+    )
+    label = _("Newsletter VIP mensual")
     defaults = Defaults(segments=("vip_high_spend", "regular_high_spend"))
 
 
@@ -128,6 +141,10 @@ class LoyaltyRewards(SegmentPeriodic):
     """Quarterly rewards email to VIPs."""
 
     name = kind = "loyalty_rewards"
-    label = "Recompensas de fidelidad trimestrales"
+    help = _(
+        "Un email por trimestre a los segmentos elegidos (por defecto, los VIP). Ventana (días): días después "
+        "del inicio del trimestre."
+    )
+    label = _("Recompensas de fidelidad trimestrales")
     period = "quarter"
     defaults = Defaults(segments=VIP_SEGMENTS)

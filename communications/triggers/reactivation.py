@@ -8,6 +8,7 @@ client responds or books before it goes.
 import datetime
 
 from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext_lazy as _
 
 from ventas.models import Cliente, VentaReserva
 
@@ -29,7 +30,11 @@ def responded_since(message_ref="sent_at"):
 
 class ReactivationEmail(Trigger):
     name = "reactivation_email"
-    label = "Reactivación por email"
+    help = _(
+        "Ventana (días): días sin una visita pagada para considerar inactivo a un cliente (90). Un email por "
+        "trimestre. También define la lista de llamadas a VIP inactivos."
+    )
+    label = _("Reactivación por email")
     defaults = Defaults(window_days=90)
 
     def due(self, now, config):
@@ -53,7 +58,12 @@ class ReactivationEmail(Trigger):
 
 class ReactivationSms(Trigger):
     name = "reactivation_sms"
-    label = "Reactivación por SMS (sin respuesta al email)"
+    help = _(
+        "Desfase (horas): cuánto se espera una respuesta al email antes del SMS (168 = 7 días). Ventana "
+        "(días): hasta cuántos días después del email aún se envía. Se cancela si el cliente hace clic, "
+        "responde o reserva."
+    )
+    label = _("Reactivación por SMS (sin respuesta al email)")
     defaults = Defaults(delay_hours=7 * 24, window_days=30)
 
     def prepare(self, now, config, *, dry_run):
