@@ -59,7 +59,6 @@ class Outcome:
     request: MessageRequest
     decision: Decision
     message: Message | None = None
-    created: bool = False
 
     @property
     def status(self) -> str:
@@ -128,7 +127,7 @@ def _decide_chunk(chunk: list[MessageRequest], now, *, dry_run: bool) -> list[Ou
         if decision.allowed:
             usage[req.cliente_id].add(None, decision.counts_on, decision.channel, kind.name, message.category)
         existing[req.idempotency_key] = message
-        outcomes.append(Outcome(req, decision, None if dry_run else message, created=not dry_run))
+        outcomes.append(Outcome(req, decision, None if dry_run else message))
         to_create.append(message)
 
     if not dry_run and to_create:

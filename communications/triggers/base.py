@@ -43,8 +43,6 @@ class Trigger:
     label: str = ""
     help = ""  # Spanish, for staff: what this trigger's numbers mean
     defaults = Defaults()
-    # How often beat runs it (minutes). Sweeps are short and idempotent, never a daily one-shot.
-    every_minutes = 60
 
     def config(self) -> Defaults:
         row = TriggerSetting.objects.filter(name=self.name).first()

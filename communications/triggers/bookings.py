@@ -23,7 +23,6 @@ class BookingConfirmation(Trigger):
     )
     label = _("Confirmación de reserva")
     defaults = Defaults(window_days=2)
-    every_minutes = 5
 
     def due(self, now, config, venta_ids=None):
         today = cal.localdate(now)
@@ -64,7 +63,6 @@ class AppointmentReminder(Trigger):
     )
     label = _("Recordatorio de cita")
     defaults = Defaults(delay_hours=24)
-    every_minutes = 15
 
     def due(self, now, config):
         lead = datetime.timedelta(hours=config.delay_hours)
