@@ -1,6 +1,7 @@
-"""Concurrency proof for the gate on a real PostgreSQL, run as its own process.
+"""Concurrency proof for the gate, run as its own process, on PostgreSQL or a SQLite file.
 
     python -m communications.tests.race --url postgresql://... [--repetitions 50] [--racers 20]
+    python -m communications.tests.race --url sqlite:////tmp/race.sqlite3 --scenarios daily
 
 Creates a scratch database next to the given one, migrates it, then for each
 scenario releases N threads (each with its own connection) at a barrier against
@@ -16,6 +17,7 @@ import random
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
 
 SCRATCH_DB = "aremko_race"
@@ -26,7 +28,17 @@ def scratch_url(url: str) -> str:
     return urlunsplit(("postgresql", parts.netloc, f"/{SCRATCH_DB}", parts.query, ""))
 
 
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite:")
+
+
 def create_scratch_database(url: str) -> None:
+    if is_sqlite(url):
+        path = url.removeprefix("sqlite:///")
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(path + suffix):
+                os.remove(path + suffix)
+        return
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
@@ -35,7 +47,7 @@ def create_scratch_database(url: str) -> None:
 
 
 def setup_django(url: str) -> None:
-    os.environ["DATABASE_URL"] = scratch_url(url)
+    os.environ["DATABASE_URL"] = url if is_sqlite(url) else scratch_url(url)
     os.environ["DJANGO_SETTINGS_MODULE"] = "aremko.settings_test"
     import django
 
@@ -144,6 +156,33 @@ def scenario_batched(racers: int, repetitions: int) -> dict:
     return {"per_rep": worst, "errors": errors}
 
 
+@contextmanager
+def serialisation(url: str, *, on: bool):
+    """The gate's per-client serialisation on, or off for the negative control.
+
+    PostgreSQL: the gate's row locks (gate.LOCKING). SQLite: IMMEDIATE transactions,
+    which take the write lock at BEGIN; DEFERRED ones are the control. Threads open
+    their connections from this settings dict, so the change reaches them.
+    """
+    from django.conf import settings
+
+    from communications import gate
+
+    if is_sqlite(url):
+        options = settings.DATABASES["default"]["OPTIONS"]
+        options["transaction_mode"] = "IMMEDIATE" if on else "DEFERRED"
+        try:
+            yield
+        finally:
+            options["transaction_mode"] = "IMMEDIATE"
+    else:
+        gate.LOCKING = on
+        try:
+            yield
+        finally:
+            gate.LOCKING = True
+
+
 SCENARIOS = {"daily": scenario_daily, "monthly": scenario_monthly, "batched": scenario_batched}
 
 
@@ -153,20 +192,19 @@ def main(argv=None) -> int:
     parser.add_argument("--racers", type=int, default=20)
     parser.add_argument("--repetitions", type=int, default=50)
     parser.add_argument("--control-repetitions", type=int, default=10)
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma-separated subset")
     args = parser.parse_args(argv)
 
     create_scratch_database(args.url)
     setup_django(args.url)
-    from communications import gate
-
     summary = {}
-    for name, scenario in SCENARIOS.items():
+    for name in args.scenarios.split(","):
+        scenario = SCENARIOS[name]
         started = time.monotonic()
-        gate.LOCKING = True
-        summary[name] = scenario(args.racers, args.repetitions)
-        gate.LOCKING = False
-        summary[f"{name}_without_lock"] = scenario(args.racers, args.control_repetitions)
-        gate.LOCKING = True
+        with serialisation(args.url, on=True):
+            summary[name] = scenario(args.racers, args.repetitions)
+        with serialisation(args.url, on=False):
+            summary[f"{name}_without_lock"] = scenario(args.racers, args.control_repetitions)
         summary[name]["seconds"] = round(time.monotonic() - started, 2)
     json.dump(summary, sys.stdout)
     return 0
