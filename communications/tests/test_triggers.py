@@ -12,7 +12,7 @@ from communications.tests.helpers import local, new_client, vip_client
 from communications.tests.test_trigger_scenarios import book, replay
 from communications.triggers import TRIGGERS, run
 from ventas.models import VentaReserva
-from ventas.tests.factories import ClienteFactory, give_visits
+from ventas.tests.factories import ClienteFactory, ReservaServicioFactory, VentaReservaFactory, give_visits
 
 pytestmark = pytest.mark.django_db
 
@@ -164,3 +164,26 @@ def test_run_triggers_for_real_at_a_local_time():
     call_command("run_triggers", "--type", "birthday", "--at", "2026-11-25 11:00", stdout=out)
     assert "birthday: birthday: 1 en cola" in out.getvalue()
     assert len(messages(vip, "birthday")) == 1
+
+
+def test_a_booking_is_confirmed_once_however_often_it_is_saved(django_capture_on_commit_callbacks):
+    ana = new_client()
+    with django_capture_on_commit_callbacks(execute=True):
+        venta = book(ana, datetime.date(2026, 11, 27), 18, services=2, booked_at=local(2026, 11, 25, 10))
+    with time_machine.travel(local(2026, 11, 25, 11), tick=False), django_capture_on_commit_callbacks(execute=True):
+        venta.total = 90_000
+        venta.save()
+    replay(local(2026, 11, 25, 12), local(2026, 11, 25, 12))  # and the sweep runs too
+    [confirmation] = messages(ana, "booking_confirmation")
+    assert (confirmation.channel, confirmation.reserva_id) == ("sms", venta.pk)
+    assert confirmation.context["hora"] == "18:00"
+
+
+def test_a_cancelled_booking_is_never_confirmed(django_capture_on_commit_callbacks):
+    ana = new_client()
+    with time_machine.travel(local(2026, 11, 25, 10), tick=False):
+        venta = VentaReservaFactory(cliente=ana, estado_pago="cancelado", fecha_reserva=local(2026, 11, 27, 18))
+    with django_capture_on_commit_callbacks(execute=True), time_machine.travel(local(2026, 11, 25, 10), tick=False):
+        ReservaServicioFactory(venta_reserva=venta, fecha_agendamiento=datetime.date(2026, 11, 27))
+    replay(local(2026, 11, 25, 10), local(2026, 11, 25, 12))
+    assert messages(ana, "booking_confirmation") == []
