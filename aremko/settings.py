@@ -6,6 +6,7 @@ PostgreSQL and Redis.
 """
 
 import datetime
+import os
 from pathlib import Path
 
 import environ
@@ -16,7 +17,18 @@ VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
 # A local .env is a convenience for developers; the process environment always wins.
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# parse_comments: ".env.example" documents values with trailing "# ..." comments.
+environ.Env.read_env(os.environ.get("ENV_FILE", BASE_DIR / ".env"), overwrite=False, parse_comments=True)
+# An empty variable (KEY= in a .env, or exported empty by deploy tooling) means "unset":
+# without this, DATABASE_URL= would be read as a database URL and fail obscurely. Values
+# padded before a trailing comment lose the padding.
+for _name, _value in list(os.environ.items()):
+    if not _name.isupper():
+        continue
+    if not _value.strip():
+        del os.environ[_name]
+    elif _value != _value.rstrip():
+        os.environ[_name] = _value.rstrip()
 
 DEBUG = env.bool("DEBUG", default=False)
 
@@ -96,6 +108,10 @@ else:
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The cache carries cross-worker switches (a channel paused after bad credentials,
+# poll throttles): in production point it at Redis so every worker sees them.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

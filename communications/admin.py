@@ -17,7 +17,16 @@ from ventas.models import Cliente
 
 from . import actions
 from .admin_templates import MessageTemplateAdmin
-from .models import ClientPreferences, ConsentEvent, DeliveryEvent, Message, MessageTemplate, Reason, TriggerSetting
+from .models import (
+    ClientPreferences,
+    ConsentEvent,
+    DeliveryEvent,
+    Message,
+    MessageTemplate,
+    Reason,
+    Status,
+    TriggerSetting,
+)
 from .triggers import TRIGGERS
 from .usage import usage_snapshot
 
@@ -150,7 +159,7 @@ class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["cliente"]
     readonly_fields = [f.name for f in Message._meta.fields]
-    actions = ["cancel_pending"]
+    actions = ["cancel_pending", "resolve_unknown_as_sent", "resolve_unknown_as_failed"]
 
     def has_view_permission(self, request, obj=None):
         return request.user.is_active and request.user.is_staff
@@ -161,6 +170,25 @@ class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         self.message_user(
             request, ngettext("%d mensaje cancelado.", "%d mensajes cancelados.", n) % n, messages.SUCCESS
         )
+
+    # An ambiguous send the provider's status cannot settle (no batch id) stays "unknown"
+    # and keeps its cap slot; staff who checked with the provider or the client settle it.
+    @admin.action(description=_("Resolver inciertos: sí se enviaron"), permissions=["view"])
+    def resolve_unknown_as_sent(self, request, queryset):
+        self._resolve(request, queryset, Status.SENT, "")
+
+    @admin.action(description=_("Resolver inciertos: no se enviaron (libera el cupo)"), permissions=["view"])
+    def resolve_unknown_as_failed(self, request, queryset):
+        self._resolve(request, queryset, Status.FAILED, Reason.PROVIDER_AMBIGUOUS)
+
+    def _resolve(self, request, queryset, status, reason):
+        n = actions.transition(
+            queryset.filter(status=Status.UNKNOWN),
+            status,
+            reason=reason,
+            detail=f"resuelto por {request.user.get_username()}",
+        )
+        self.message_user(request, ngettext("%d mensaje resuelto.", "%d mensajes resueltos.", n) % n, messages.SUCCESS)
 
 
 @admin.register(ConsentEvent)

@@ -41,3 +41,25 @@ def test_settings_are_local_to_santiago_in_spanish(settings):
     assert settings.TIME_ZONE == "America/Santiago"
     assert settings.USE_TZ is True
     assert settings.LANGUAGE_CODE == "es-cl"
+
+
+def test_a_verbatim_copy_of_env_example_is_a_working_configuration(tmp_path):
+    env_file = tmp_path / ".env"
+    example = (ROOT / ".env.example").read_text()
+    env_file.write_text(example.replace("DEBUG=false", "DEBUG=true", 1))
+    result = run_manage(
+        "shell",
+        "--verbosity",
+        "0",
+        "-c",
+        "from django.conf import settings as s; print(s.DATABASES['default']['ENGINE'], repr(s.EMAIL_BACKEND), "
+        "s.SMS_DAILY_LIMIT, s.CELERY_BROKER_URL)",
+        ENV_FILE=str(env_file),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.sqlite3",
+        "'django.core.mail.backends.filebased.EmailBackend'",
+        "2",
+        "filesystem://localhost/",
+    ]

@@ -137,3 +137,19 @@ def test_the_message_log_names_kinds_in_spanish(admin_client):
     request_message(req(new_client(), "vip_newsletter"), now=local(2026, 11, 25, 10))
     page = admin_client.get(reverse("admin:communications_message_changelist")).content.decode()
     assert "Newsletter VIP" in page and "vip_newsletter</td>" not in page
+
+
+def test_staff_settle_an_unknown_send_and_a_failed_one_frees_the_cap(admin_client):
+    ana = new_client()
+    outcomes = request_messages([req(ana), req(ana)], now=local(2026, 11, 25, 10))
+    ids = [o.message.pk for o in outcomes]
+    Message.objects.filter(pk__in=ids).update(status=Status.UNKNOWN)
+    url = reverse("admin:communications_message_changelist")
+    admin_client.post(url, {"action": "resolve_unknown_as_sent", "_selected_action": [ids[0]]})
+    admin_client.post(url, {"action": "resolve_unknown_as_failed", "_selected_action": [ids[1]]})
+    sent, failed = Message.objects.get(pk=ids[0]), Message.objects.get(pk=ids[1])
+    assert sent.status == Status.SENT and sent.reason_detail == "resuelto por admin"
+    assert (failed.status, failed.reason) == (Status.FAILED, Reason.PROVIDER_AMBIGUOUS)
+    from communications import api
+
+    assert api.explain(ana, "manual", "sms", now=local(2026, 11, 25, 11)).status == "queued"
