@@ -221,7 +221,7 @@ def load_usage(client_ids, kinds: "list[Kind] | set[Kind]", now) -> dict[int, Us
 
 
 def build_message(req: MessageRequest, kind: Kind, decision: Decision, now) -> Message:
-    category = req.category if (req.category and kind.category_by_request) else kind.category
+    category = kind.category_for(req.category)
     blocked = decision.status == Status.BLOCKED
     return Message(
         cliente_id=req.cliente_id,

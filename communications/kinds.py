@@ -30,9 +30,9 @@ class Kind:
     # Staff may choose the category (campaign / manual).
     category_by_request: bool = False
 
-    @property
-    def transactional(self) -> bool:
-        return self.category == Category.TRANSACTIONAL
+    def category_for(self, requested: str | None) -> str:
+        """The message's category: the kind's, unless staff may choose it (campaign, manual) and did."""
+        return requested if (requested and self.category_by_request) else self.category
 
 
 SMS, EMAIL = Channel.SMS.value, Channel.EMAIL.value

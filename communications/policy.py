@@ -169,7 +169,7 @@ def decide(
     when_capped: str | None = None,
     exclude_id: int | None = None,
 ) -> Decision:
-    category = category if (category and kind.category_by_request) else kind.category
+    category = kind.category_for(category)
     chosen, destination, reason = choose_channel(kind, category, facts, channel)
     if reason:
         return Decision(BLOCKED, chosen, reason)
