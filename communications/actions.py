@@ -13,6 +13,7 @@ from django.utils import timezone
 from .gate import locked_clients
 from .kinds import get_kind
 from .models import (
+    PENDING_STATUSES,
     TRANSITIONS,
     ClientPreferences,
     ConsentEvent,
@@ -24,7 +25,6 @@ from .policy import Prefs, consent_reason
 
 log = logging.getLogger(__name__)
 
-PENDING = (Status.SCHEDULED, Status.QUEUED)
 _SOURCES_OF = {
     target: [source for source, targets in TRANSITIONS.items() if target in targets] for target in Status.values
 }
@@ -140,7 +140,7 @@ def cancel_forbidden(cliente_id: int, prefs: Prefs, *, now) -> int:
     """Cancel this client's pending messages that consent no longer allows."""
     forbidden = [
         m.pk
-        for m in Message.objects.filter(cliente_id=cliente_id, status__in=PENDING).only(
+        for m in Message.objects.filter(cliente_id=cliente_id, status__in=PENDING_STATUSES).only(
             "pk", "kind", "category", "channel"
         )
         if consent_reason(get_kind(m.kind), m.category, m.channel, prefs)
@@ -152,13 +152,15 @@ def cancel_forbidden(cliente_id: int, prefs: Prefs, *, now) -> int:
 
 def cancel_messages(queryset, reason: str, *, detail: str = "", now=None) -> int:
     """Cancel pending messages (staff action, a client who responded, a cancelled booking)."""
-    return transition(queryset.filter(status__in=PENDING), Status.CANCELLED, reason=reason, detail=detail, now=now)
+    return transition(
+        queryset.filter(status__in=PENDING_STATUSES), Status.CANCELLED, reason=reason, detail=detail, now=now
+    )
 
 
 def expire_due(now=None) -> int:
     """Messages whose moment has passed (e.g. a reminder after the appointment) will never go."""
     now = now or timezone.now()
-    due = Message.objects.filter(expires_at__lte=now, status__in=(*PENDING, Status.SENDING))
+    due = Message.objects.filter(expires_at__lte=now, status__in=(*PENDING_STATUSES, Status.SENDING))
     # A row being sent right now keeps its lease; only unleased ones expire.
     due = due.exclude(status=Status.SENDING, lease_until__gt=now)
     return transition(due, Status.EXPIRED, reason=Reason.EXPIRED, now=now)

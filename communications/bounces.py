@@ -25,9 +25,9 @@ from django.utils import timezone
 from ventas.models import Cliente
 
 from . import api
-from .actions import PENDING, transition
+from .actions import transition
 from .gate import locked_clients
-from .models import Channel, ClientPreferences, ConsentEvent, DeliveryEvent, Message, Reason, Status
+from .models import PENDING_STATUSES, Channel, ClientPreferences, ConsentEvent, DeliveryEvent, Message, Reason, Status
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ def mark_undeliverable(cliente_id: int, address: str, message: Message | None, *
         current = (Cliente.objects.filter(pk=cliente_id).values_list("email", flat=True).first() or "").strip()
         if current.lower() == address.strip().lower():
             # The same dead address would bounce again; a new address gets its chance.
-            pending = Message.objects.filter(cliente_id=cliente_id, channel=Channel.EMAIL, status__in=PENDING)
+            pending = Message.objects.filter(cliente_id=cliente_id, channel=Channel.EMAIL, status__in=PENDING_STATUSES)
             transition(pending, Status.BLOCKED, reason=Reason.EMAIL_UNDELIVERABLE, now=now)
 
 

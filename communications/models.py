@@ -129,6 +129,8 @@ COUNTED_STATUSES = (
     Status.UNKNOWN,
     Status.DELIVERED,
 )
+# Not yet handed to a provider: what opt-outs, cancellations and expiry can still stop.
+PENDING_STATUSES = (Status.SCHEDULED, Status.QUEUED)
 FINAL_STATUSES = (Status.DELIVERED, Status.FAILED, Status.BLOCKED, Status.CANCELLED, Status.EXPIRED)
 
 # Forward-only lifecycle (ARCHITECTURE.md §2). A late provider status never moves a row back.

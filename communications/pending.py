@@ -14,9 +14,7 @@ from django.db.models import Count, OuterRef, Subquery
 from ventas.models import Cliente
 from ventas.segments import SEGMENTS
 
-from .models import Message, Status
-
-PENDING = (Status.SCHEDULED, Status.QUEUED)
+from .models import PENDING_STATUSES, Message, Status
 
 
 @dataclass
@@ -41,7 +39,7 @@ def pending_by_segment() -> list[SegmentRow]:
     """SegmentRows in the CRM's segment order, each with {kind: {status: n}} of its pending messages."""
     segment = Cliente.objects.with_segments().filter(pk=OuterRef("cliente_id")).values("segment")[:1]
     rows = (
-        Message.objects.filter(status__in=PENDING)
+        Message.objects.filter(status__in=PENDING_STATUSES)
         .annotate(segment=Subquery(segment))
         .values("segment", "kind", "status")
         .annotate(n=Count("pk"))

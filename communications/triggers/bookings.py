@@ -117,7 +117,7 @@ def booking_saved(venta_id: int, now=None) -> None:
 
     from .. import actions
     from ..gate import request_messages
-    from ..models import Message, Reason, Status
+    from ..models import Message, Reason
 
     now = now or timezone.now()
     trigger = BookingConfirmation()
@@ -125,10 +125,8 @@ def booking_saved(venta_id: int, now=None) -> None:
     if config.enabled:
         request_messages(list(trigger.due(now, config, venta_ids=[venta_id])), now=now)
     cliente_id = VentaReserva.objects.filter(pk=venta_id).values_list("cliente_id", flat=True).first()
-    pending_offers = Message.objects.filter(
-        cliente_id=cliente_id, kind="reactivation_sms", status__in=(Status.SCHEDULED, Status.QUEUED)
-    )
-    actions.cancel_messages(pending_offers, Reason.RESPONDED, detail="reserva", now=now)
+    offers = Message.objects.filter(cliente_id=cliente_id, kind="reactivation_sms")
+    actions.cancel_messages(offers, Reason.RESPONDED, detail="reserva", now=now)
 
 
 def booking_cancelled(venta_id: int, now=None) -> None:

@@ -68,11 +68,11 @@ class ReactivationSms(Trigger):
 
     def prepare(self, now, config, *, dry_run):
         # Pending return offers to clients who have since responded or booked are withdrawn.
-        pending = Message.objects.filter(kind=self.name, status__in=(Status.SCHEDULED, Status.QUEUED))
+        offers = Message.objects.filter(kind=self.name)
         emails = Message.objects.filter(
             kind=ReactivationEmail.name, cliente_id=OuterRef("cliente_id"), sent_at__isnull=False
         ).filter(Q(clicked_at__isnull=False) | Q(replied_at__isnull=False) | Q(converted_at__isnull=False))
-        answered = pending.filter(Exists(emails) | responded_since("created_at"))
+        answered = offers.filter(Exists(emails) | responded_since("created_at"))
         actions.cancel_messages(answered, Reason.RESPONDED, now=now)
 
     def due(self, now, config):
