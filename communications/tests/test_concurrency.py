@@ -19,20 +19,10 @@ REPETITIONS = 50
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def race_results(postgres_url):
+def run_race(url: str, *options: str) -> dict:
+    """Run the race harness in its own process and return its JSON summary."""
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "communications.tests.race",
-            "--url",
-            postgres_url,
-            "--racers",
-            "20",
-            "--repetitions",
-            str(REPETITIONS),
-        ],
+        [sys.executable, "-m", "communications.tests.race", "--url", url, "--racers", "20", *options],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -40,6 +30,11 @@ def race_results(postgres_url):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def race_results(postgres_url):
+    return run_race(postgres_url, "--repetitions", str(REPETITIONS))
 
 
 @pytest.mark.postgres
@@ -78,29 +73,9 @@ def test_negative_control_batched_without_the_lock_breaks_the_cap(race_results):
 @pytest.fixture(scope="module")
 def sqlite_race_results(tmp_path_factory):
     path = tmp_path_factory.mktemp("race") / "race.sqlite3"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "communications.tests.race",
-            "--url",
-            f"sqlite:///{path}",
-            "--scenarios",
-            "daily,batched",
-            "--racers",
-            "20",
-            "--repetitions",
-            "20",
-            "--control-repetitions",
-            "5",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=900,
+    return run_race(
+        f"sqlite:///{path}", "--scenarios", "daily,batched", "--repetitions", "20", "--control-repetitions", "5"
     )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout)
 
 
 def test_on_sqlite_immediate_transactions_make_the_gate_exact(sqlite_race_results):
