@@ -89,6 +89,7 @@ def set_consent(
     source: str = ConsentEvent.Source.API,
     actor: str = "",
     evidence: dict | None = None,
+    message_id: int | None = None,
     now=None,
 ) -> ConsentEvent:
     """Grant or withdraw consent for a channel and scope; cancels pending messages it now forbids."""
@@ -110,6 +111,7 @@ def set_consent(
             source=source,
             actor=actor[:150],
             evidence=evidence or {},
+            message_id=message_id,
             created_at=now,
         )
         if not granted:
@@ -157,10 +159,36 @@ def cancel_messages(queryset, reason: str, *, detail: str = "", now=None) -> int
     )
 
 
+def settle_interrupted(queryset=None, now=None) -> int:
+    """Rows whose worker died after starting the provider call become ``unknown`` (never resent).
+
+    The marker was committed just before the request and a definite non-send clears
+    it, so a marked row with an expired lease may have gone out: sending it again
+    could mean a second SMS. Staff settle it (admin), or the status poll reconciles
+    it when a batch id was recorded.
+    """
+    now = now or timezone.now()
+    queryset = Message.objects.all() if queryset is None else queryset
+    crashed = queryset.filter(status=Status.SENDING, provider_call_started_at__isnull=False, lease_until__lte=now)
+    moved = transition(
+        crashed,
+        Status.UNKNOWN,
+        reason=Reason.INTERRUPTED,
+        detail="interrumpido durante la llamada al proveedor",
+        now=now,
+    )
+    if moved:
+        log.warning("%d message(s) interrupted during the provider call: now unknown, not resent", moved)
+    return moved
+
+
 def expire_due(now=None) -> int:
     """Messages whose moment has passed (e.g. a reminder after the appointment) will never go."""
     now = now or timezone.now()
+    # A crashed provider call may have sent the message: it is unknown, not expired.
+    settle_interrupted(now=now)
     due = Message.objects.filter(expires_at__lte=now, status__in=(*PENDING_STATUSES, Status.SENDING))
     # A row being sent right now keeps its lease; only unleased ones expire.
     due = due.exclude(status=Status.SENDING, lease_until__gt=now)
+    due = due.exclude(status=Status.SENDING, provider_call_started_at__isnull=False)
     return transition(due, Status.EXPIRED, reason=Reason.EXPIRED, now=now)

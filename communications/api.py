@@ -48,13 +48,32 @@ def explain(cliente, kind: str, channel: str | None = None, at=None, *, now=None
     return send(cliente, kind, channel=channel, at=at, now=now, dry_run=True, **fields)
 
 
-def opt_out(cliente, *, channel="all", scope="all", source=ConsentEvent.Source.API, actor="", evidence=None):
+def opt_out(
+    cliente, *, channel="all", scope="all", source=ConsentEvent.Source.API, actor="", evidence=None, message_id=None
+):
+    """Withdraw consent; ``message_id`` names the message that caused it, when one did."""
     return actions.set_consent(
-        _id(cliente), granted=False, channel=channel, scope=scope, source=source, actor=actor, evidence=evidence
+        _id(cliente),
+        granted=False,
+        channel=channel,
+        scope=scope,
+        source=source,
+        actor=actor,
+        evidence=evidence,
+        message_id=message_id,
     )
 
 
-def opt_in(cliente, *, channel="all", scope="all", source=ConsentEvent.Source.API, actor="", evidence=None):
+def opt_in(
+    cliente, *, channel="all", scope="all", source=ConsentEvent.Source.API, actor="", evidence=None, message_id=None
+):
     return actions.set_consent(
-        _id(cliente), granted=True, channel=channel, scope=scope, source=source, actor=actor, evidence=evidence
+        _id(cliente),
+        granted=True,
+        channel=channel,
+        scope=scope,
+        source=source,
+        actor=actor,
+        evidence=evidence,
+        message_id=message_id,
     )

@@ -134,4 +134,5 @@ def withdraw_marketing_email(cliente_id: int, message: Message | None, *, now) -
             scope=ConsentEvent.Scope.MARKETING,
             source=ConsentEvent.Source.COMPLAINT,
             evidence={"message": str(message.public_id)} if message else {},
+            message_id=message.pk if message else None,
         )

@@ -7,6 +7,7 @@ becomes ``unknown`` rather than a second SMS.
 
 import logging
 import random
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -17,7 +18,7 @@ from django.utils import timezone
 
 from ventas.models import CampaignInteraction, Cliente
 
-from .actions import transition
+from .actions import settle_interrupted, transition
 from .channels import email as email_channel
 from .channels.errors import AmbiguousError, ChannelError, ConfigurationError, PermanentError, TransientError
 from .channels.sms import sender as sms_sender
@@ -45,13 +46,39 @@ def channel_paused(channel: str) -> bool:
 
 
 def claim(message_id: int, now) -> Message | None:
-    """Take the row for sending, or None if another worker has it or it is no longer sendable."""
+    """Take the row for sending, or None if another worker has it or it is no longer sendable.
+
+    A row whose lease ran out *after* its provider call started is not claimable: the
+    worker died mid-call and the SMS may be out, so it is settled as ``unknown`` instead.
+    """
+    one = Message.objects.filter(pk=message_id)
+    settle_interrupted(one, now)
     lease = now + timedelta(seconds=settings.MESSAGE_LEASE_SECONDS)
-    claimable = Q(status=Status.QUEUED) | Q(status=Status.SENDING, lease_until__lte=now)
-    won = Message.objects.filter(claimable, pk=message_id, scheduled_for__lte=now).update(
-        status=Status.SENDING, lease_until=lease, attempts=F("attempts") + 1
+    claimable = Q(status=Status.QUEUED) | Q(
+        status=Status.SENDING, lease_until__lte=now, provider_call_started_at__isnull=True
+    )
+    token = uuid.uuid4()
+    won = one.filter(claimable, scheduled_for__lte=now).update(
+        status=Status.SENDING, lease_until=lease, attempts=F("attempts") + 1, claim_token=token
     )
     return Message.objects.select_related("cliente").get(pk=message_id) if won else None
+
+
+def mark_provider_call_started(message: Message, now) -> bool:
+    """Commit, before the request, that this claim is about to call the provider.
+
+    Only the holder of the current claim token may do it, and only once: if another
+    worker re-claimed the row meanwhile (our lease ran out), nothing matches and we
+    must not send. Outside a transaction the UPDATE commits at once, which is the point.
+    """
+    return bool(
+        Message.objects.filter(
+            pk=message.pk,
+            claim_token=message.claim_token,
+            status=Status.SENDING,
+            provider_call_started_at__isnull=True,
+        ).update(provider_call_started_at=now)
+    )
 
 
 def recheck(message: Message, now) -> tuple[str, str]:
@@ -96,6 +123,8 @@ def deliver(message_id: int, now=None) -> DeliveryResult:
     # What the text costs is recorded whatever the outcome: an "unknown" SMS may have been billed.
     prepared = sms_sender.prepare(message, body) if message.channel == "sms" else None
     costing = prepared.costing() if prepared else {"body": body}
+    if not mark_provider_call_started(message, now):
+        return DeliveryResult("not_claimed")
     try:
         if prepared:
             receipt = sms_sender.send(message, body, prepared)
@@ -161,11 +190,15 @@ def deliver(message_id: int, now=None) -> DeliveryResult:
 
 
 def _hold_for_pause(one, now) -> DeliveryResult:
-    """Keep the row (no attempt spent) until the channel's pause ends; the sweep then picks it up."""
+    """Keep the row (no attempt spent) until the channel's pause ends; the sweep then picks it up.
+
+    Bad credentials mean the provider queued nothing, so the call marker is cleared.
+    """
     one.update(
         lease_until=now + timedelta(seconds=settings.CHANNEL_PAUSE_SECONDS),
         attempts=F("attempts") - 1,
         reason=Reason.PROVIDER_MISCONFIGURED,
+        provider_call_started_at=None,
     )
     return DeliveryResult("paused")
 
@@ -183,5 +216,11 @@ def _retry_or_fail(message: Message, exc: ChannelError, now) -> DeliveryResult:
         return DeliveryResult(Status.FAILED)
     delay = backoff_seconds(message.attempts)
     # The lease ends when the retry is due, so the retry (or the sweep) can claim it again.
-    one.update(lease_until=now + timedelta(seconds=delay), reason_detail=f"retry: {exc}"[:500])
+    # A transient error is a definite non-send (nothing queued at the provider), so the
+    # call marker is cleared in the same UPDATE: the retry sends normally.
+    one.update(
+        lease_until=now + timedelta(seconds=delay),
+        reason_detail=f"retry: {exc}"[:500],
+        provider_call_started_at=None,
+    )
     return DeliveryResult("retry", retry_in=delay)

@@ -97,7 +97,8 @@ def _decide_chunk(chunk: list[MessageRequest], now, *, dry_run: bool) -> list[Ou
     existing = {
         m.idempotency_key: m for m in Message.objects.filter(idempotency_key__in={r.idempotency_key for r in chunk})
     }
-    facts = load_facts(client_ids, with_segments=any(r.segments is not None for r in chunk))
+    # Segments are always read: each message keeps the segment its client had at decision time.
+    facts = load_facts(client_ids, with_segments=True)
     kinds = {r.kind: get_kind(r.kind) for r in chunk}
     usage = load_usage(client_ids, kinds.values(), now)
 
@@ -123,7 +124,7 @@ def _decide_chunk(chunk: list[MessageRequest], now, *, dry_run: bool) -> list[Ou
             segments=req.segments,
             when_capped=req.when_capped,
         )
-        message = build_message(req, kind, decision, now)
+        message = build_message(req, kind, decision, now, segment=cliente_facts.segment or "")
         if decision.allowed:
             usage[req.cliente_id].add(None, decision.counts_on, decision.channel, kind.name, message.category)
         existing[req.idempotency_key] = message
@@ -220,7 +221,7 @@ def load_usage(client_ids, kinds: "list[Kind] | set[Kind]", now) -> dict[int, Us
     return usage
 
 
-def build_message(req: MessageRequest, kind: Kind, decision: Decision, now) -> Message:
+def build_message(req: MessageRequest, kind: Kind, decision: Decision, now, *, segment: str = "") -> Message:
     category = kind.category_for(req.category)
     blocked = decision.status == Status.BLOCKED
     return Message(
@@ -238,6 +239,9 @@ def build_message(req: MessageRequest, kind: Kind, decision: Decision, now) -> M
         status=decision.status,
         reason=decision.reason,
         reason_detail=decision.detail,
+        first_status=decision.status,
+        first_reason=decision.reason,
+        client_segment=segment,
         scheduled_for=decision.scheduled_for or now,
         counts_on=decision.counts_on or cal.localdate(now),
         expires_at=req.expires_at,

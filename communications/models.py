@@ -78,6 +78,16 @@ class ConsentEvent(models.Model):
     source = models.CharField(_("origen"), max_length=20, choices=Source.choices)
     actor = models.CharField(_("actor"), max_length=150, blank=True, default="")
     evidence = models.JSONField(_("evidencia"), default=dict, blank=True)
+    # The message that caused the change (unsubscribe link, one-click, SMS reply, complaint),
+    # so opt-out rates can be charged to the kind and campaign that provoked them.
+    message = models.ForeignKey(
+        "Message",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="consent_events",
+        verbose_name=_("mensaje"),
+    )
     created_at = models.DateTimeField(_("fecha"), default=timezone.now, db_index=True)
 
     class Meta:
@@ -166,6 +176,9 @@ class Reason(models.TextChoices):
     STAFF_CANCELLED = "staff_cancelled", _("Cancelado por el equipo")
     RESPONDED = "responded", _("El cliente ya respondió")
     BOOKING_CANCELLED = "booking_cancelled", _("Reserva cancelada")
+    # The worker stopped after telling the provider to send and before hearing back:
+    # the SMS may have gone out, so it is never resent automatically.
+    INTERRUPTED = "interrupted", _("Interrumpido durante el envío al proveedor")
 
 
 def kind_choices():
@@ -197,6 +210,16 @@ class Message(models.Model):
     status = models.CharField(_("estado"), max_length=10, choices=Status.choices, db_index=True)
     reason = models.CharField(_("motivo"), max_length=30, choices=Reason.choices, blank=True, default="")
     reason_detail = models.CharField(_("detalle"), max_length=500, blank=True, default="")
+    # The gate's first decision, written once at request and never overwritten (delivery,
+    # expiry and promotion keep their own fields): the rollup counts deferrals from it.
+    first_status = models.CharField(
+        _("primera decisión"), max_length=10, choices=Status.choices, blank=True, default=""
+    )
+    first_reason = models.CharField(
+        _("motivo de la primera decisión"), max_length=30, choices=Reason.choices, blank=True, default=""
+    )
+    # The client's segment when the gate decided: history must not move with the live segment.
+    client_segment = models.CharField(_("segmento del cliente"), max_length=30, blank=True, default="")
 
     scheduled_for = models.DateTimeField(_("programado para"), db_index=True)
     # The local (Santiago) day whose caps this message occupies.
@@ -204,6 +227,11 @@ class Message(models.Model):
     expires_at = models.DateTimeField(_("expira"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("intentos"), default=0)
     lease_until = models.DateTimeField(_("reservado hasta"), null=True, blank=True)
+    # Each claim writes a fresh token; only its holder may mark the provider call as started.
+    claim_token = models.UUIDField(_("reserva de envío"), null=True, blank=True, editable=False)
+    # Committed just before the provider request. A row found with this mark and no outcome
+    # (a worker killed mid-call) may have been sent: it becomes "unknown", never a resend.
+    provider_call_started_at = models.DateTimeField(_("llamada al proveedor iniciada"), null=True, blank=True)
 
     provider = models.CharField(_("proveedor"), max_length=20, blank=True, default="")
     provider_batch_id = models.CharField(_("lote del proveedor"), max_length=100, blank=True, default="", db_index=True)
@@ -313,3 +341,27 @@ class TriggerSetting(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class SweepRun(models.Model):
+    """One run of a beat task: the dashboard's "last run", the silent-sweep alert and /healthz/sistema."""
+
+    task = models.CharField(_("tarea"), max_length=80)
+    started_at = models.DateTimeField(_("inicio"), default=timezone.now)
+    finished_at = models.DateTimeField(_("fin"), null=True, blank=True)
+    ok = models.BooleanField(_("correcta"), null=True)
+    counts = models.JSONField(_("recuentos"), default=dict, blank=True)
+    error = models.CharField(_("error"), max_length=500, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("ejecución de tarea periódica")
+        verbose_name_plural = _("ejecuciones de tareas periódicas")
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["task", "-started_at"], name="sweeprun_task_started")]
+
+    def __str__(self):
+        return f"{self.task} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+# The statistics rows live in their own package but belong to this app.
+from .stats.models import Alert, DailyStat, LiftStat  # noqa: E402,F401

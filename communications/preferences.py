@@ -95,7 +95,9 @@ def apply_choices(cliente_id: int, wanted: dict[str, bool], *, source: str, evid
     return events
 
 
-def unsubscribe_from_marketing_email(cliente_id: int, *, source: str, evidence: dict) -> ConsentEvent | None:
+def unsubscribe_from_marketing_email(
+    cliente_id: int, *, source: str, evidence: dict, message_id: int | None = None
+) -> ConsentEvent | None:
     """The one-click and the unsubscribe link: stop promotional email, keep booking messages.
 
     Returns the ConsentEvent, or None when the client was already unsubscribed.
@@ -103,4 +105,6 @@ def unsubscribe_from_marketing_email(cliente_id: int, *, source: str, evidence: 
     with locked_clients([cliente_id]):
         if not _prefs(cliente_id).accepts_marketing_email:
             return None
-        return api.opt_out(cliente_id, channel=EMAIL, scope=MARKETING, source=source, evidence=evidence)
+        return api.opt_out(
+            cliente_id, channel=EMAIL, scope=MARKETING, source=source, evidence=evidence, message_id=message_id
+        )

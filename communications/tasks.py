@@ -9,6 +9,7 @@ from django.utils import timezone
 from . import actions, delivery, gate
 from .dispatch import enqueue
 from .models import Message, Status
+from .sweeps import recorded
 
 log = logging.getLogger(__name__)
 
@@ -25,9 +26,11 @@ def send_message(self, message_id: int):
 
 
 @shared_task(ignore_result=True)
+@recorded("sweep_outbox")
 def sweep_outbox():
     """Every minute: expire, promote due scheduled rows, re-enqueue rows left behind."""
     now = timezone.now()
+    interrupted = actions.settle_interrupted(now=now)
     expired = actions.expire_due(now)
     promoted = gate.promote_due(now)
     stale = list(
@@ -36,11 +39,12 @@ def sweep_outbox():
         ).values_list("pk", flat=True)[:5000]
     ) + list(Message.objects.filter(status=Status.SENDING, lease_until__lte=now).values_list("pk", flat=True)[:5000])
     enqueue(stale)
-    log.info("sweep: expired=%d promoted=%s re-enqueued=%d", expired, promoted, len(stale))
-    return {"expired": expired, "promoted": promoted, "reenqueued": len(stale)}
+    log.info("sweep: interrupted=%d expired=%d promoted=%s re-enqueued=%d", interrupted, expired, promoted, len(stale))
+    return {"interrupted": interrupted, "expired": expired, "promoted": promoted, "reenqueued": len(stale)}
 
 
 @shared_task(ignore_result=True)
+@recorded(lambda name: f"trigger:{name}")
 def run_trigger(name: str):
     """One trigger's sweep (beat runs each at its own interval; keys make repeats harmless)."""
     from .triggers import TRIGGERS, run
@@ -50,6 +54,7 @@ def run_trigger(name: str):
 
 
 @shared_task(ignore_result=True)
+@recorded("poll_sms_status")
 def poll_sms_status():
     """Beat, every minute or so: delivery status of SMS sent in the last 24 hours."""
     from .feedback.status import poll_status
@@ -60,6 +65,7 @@ def poll_sms_status():
 
 
 @shared_task(ignore_result=True)
+@recorded("poll_sms_replies")
 def poll_sms_replies():
     """Beat, every minute or so: replies to recent marketing SMS (opt-out keywords included)."""
     from .feedback.replies import poll_replies

@@ -117,14 +117,24 @@ def handle_reply(batch_id: str, key: str, item: ReplyItem, row, now) -> str:
         }
         if action == OPT_OUT:
             api.opt_out(
-                cliente_id, channel="sms", source=ConsentEvent.Source.SMS_KEYWORD, actor="sms", evidence=evidence
+                cliente_id,
+                channel="sms",
+                source=ConsentEvent.Source.SMS_KEYWORD,
+                actor="sms",
+                evidence=evidence,
+                message_id=message_id,
             )
             _interaction(row, CampaignInteraction.Type.OPTED_OUT, event, now)
             log.info("sms opt-out by keyword: cliente=%s message=%s", cliente_id, message_id)
             return "opted_out"
         if action == OPT_IN:
             api.opt_in(
-                cliente_id, channel="sms", source=ConsentEvent.Source.SMS_KEYWORD, actor="sms", evidence=evidence
+                cliente_id,
+                channel="sms",
+                source=ConsentEvent.Source.SMS_KEYWORD,
+                actor="sms",
+                evidence=evidence,
+                message_id=message_id,
             )
             log.info("sms opt-in by keyword: cliente=%s message=%s", cliente_id, message_id)
             return "opted_in"

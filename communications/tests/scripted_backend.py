@@ -13,6 +13,6 @@ class SmsBackend(BaseSmsBackend):
     def send(self, message):
         calls.append(message)
         action = script.pop(0) if script else "ok"
-        if isinstance(action, Exception):
+        if isinstance(action, BaseException):
             raise action
         return SmsResult(provider=self.provider, batch_id=f"b{len(calls)}", message_id=f"m{len(calls)}")

@@ -84,7 +84,19 @@ SCENARIOS = {
     Reason.STAFF_CANCELLED: lambda s: cancelled_with(Reason.STAFF_CANCELLED),
     Reason.RESPONDED: lambda s: cancelled_with(Reason.RESPONDED),
     Reason.BOOKING_CANCELLED: lambda s: cancelled_with(Reason.BOOKING_CANCELLED),
+    Reason.INTERRUPTED: lambda s: interrupted(s),
 }
+
+
+def interrupted(settings):
+    """A worker dies mid-call (test_crash_exactness); the next claim finds the marker."""
+    settings.SMS_BACKEND = "communications.tests.scripted_backend.SmsBackend"
+    scripted_backend.script[:] = [KeyboardInterrupt()]
+    message = request_message(req(new_client()), now=WED).message
+    with pytest.raises(KeyboardInterrupt):
+        delivery.deliver(message.pk, now=WED)
+    delivery.deliver(message.pk, now=WED + datetime.timedelta(seconds=settings.MESSAGE_LEASE_SECONDS + 1))
+    return Message.objects.get(pk=message.pk).reason
 
 
 def test_the_table_covers_every_reason_code():

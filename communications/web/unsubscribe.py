@@ -50,7 +50,10 @@ def unsubscribe(request, token):
     if request.method != "POST":
         return _unsubscribe_page(request, message, done=False)
     event = unsubscribe_from_marketing_email(
-        message.cliente_id, source=ConsentEvent.Source.UNSUBSCRIBE_LINK, evidence=_evidence(request, message)
+        message.cliente_id,
+        source=ConsentEvent.Source.UNSUBSCRIBE_LINK,
+        evidence=_evidence(request, message),
+        message_id=message.pk,
     )
     return _unsubscribe_page(request, message, done=True, changed=event is not None)
 
@@ -70,6 +73,7 @@ def one_click(request, token):
         message.cliente_id,
         source=ConsentEvent.Source.ONE_CLICK,
         evidence=_evidence(request, message, one_click=body == "One-Click"),
+        message_id=message.pk,
     )
     return _unsubscribe_page(request, message, done=True, changed=event is not None)
 
