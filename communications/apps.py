@@ -8,3 +8,7 @@ class CommunicationsConfig(AppConfig):
 
     def ready(self):
         from . import signals  # noqa: F401  (connects the reservation signals)
+        from .ops import logs, metrics
+
+        logs.connect_celery()
+        metrics.connect_celery()

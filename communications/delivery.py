@@ -24,6 +24,7 @@ from .channels.errors import AmbiguousError, ChannelError, ConfigurationError, P
 from .channels.sms import sender as sms_sender
 from .gate import locked_clients
 from .kinds import get_kind
+from .ops import metrics
 from .models import ClientPreferences, Message, Reason, Status
 from .policy import ClientFacts, Prefs, choose_channel
 from .rendering import TemplateError, render_message
@@ -104,6 +105,12 @@ def deliver(message_id: int, now=None) -> DeliveryResult:
     message = claim(message_id, now)
     if message is None:
         return DeliveryResult("not_claimed")
+    result = _deliver_claimed(message, now)
+    metrics.message_status(message.channel, message.kind, result.outcome)
+    return result
+
+
+def _deliver_claimed(message: Message, now) -> DeliveryResult:
     one = Message.objects.filter(pk=message.pk)
 
     if channel_paused(message.channel):

@@ -25,6 +25,7 @@ from django.utils import timezone
 from . import calendar as cal
 from .kinds import Kind, get_kind
 from .models import COUNTED_STATUSES, ClientPreferences, CommunicationLimit, Message, Reason, Status
+from .ops import metrics
 from .policy import ClientFacts, Decision, Prefs, Usage, decide
 
 log = logging.getLogger(__name__)
@@ -125,6 +126,10 @@ def _decide_chunk(chunk: list[MessageRequest], now, *, dry_run: bool) -> list[Ou
             when_capped=req.when_capped,
         )
         message = build_message(req, kind, decision, now, segment=cliente_facts.segment or "")
+        if not dry_run:
+            metrics.message_status(decision.channel, kind.name, decision.status)
+            if decision.status == Status.BLOCKED:
+                metrics.message_blocked(decision.channel, decision.reason)
         if decision.allowed:
             usage[req.cliente_id].add(None, decision.counts_on, decision.channel, kind.name, message.category)
         existing[req.idempotency_key] = message
