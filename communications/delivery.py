@@ -24,8 +24,8 @@ from .channels.errors import AmbiguousError, ChannelError, ConfigurationError, P
 from .channels.sms import sender as sms_sender
 from .gate import locked_clients
 from .kinds import get_kind
-from .ops import metrics
 from .models import ClientPreferences, Message, Reason, Status
+from .ops import metrics
 from .policy import ClientFacts, Prefs, choose_channel
 from .rendering import TemplateError, render_message
 
