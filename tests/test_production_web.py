@@ -49,9 +49,10 @@ def test_gunicorn_serves_the_login_page_static_files_and_readiness(tmp_path):
             try:
                 ready = requests.get(f"{base}/readyz", timeout=10)
                 break
-            except (requests.ConnectionError, requests.Timeout):
+            except (requests.ConnectionError, requests.Timeout) as exc:
                 if time.monotonic() > deadline or server.poll() is not None:
-                    raise AssertionError("gunicorn did not start: " + server.stderr.read1().decode()[-2000:])
+                    error = server.stderr.read1().decode()[-2000:]
+                    raise AssertionError(f"gunicorn did not start: {error}") from exc
                 time.sleep(0.2)
         assert ready.status_code == 200 and ready.json()["checks"]["base_de_datos"]["ok"] is True
         login = requests.get(f"{base}/admin/login/", timeout=20)
