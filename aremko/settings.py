@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_celery_beat",
+    "csp",
     "ventas",
     "communications",
 ]
@@ -70,6 +71,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "aremko.urls"
@@ -188,6 +190,16 @@ EMAIL_MACHINE_USER_AGENTS = env.list(
 )
 # Shared secret of the bounce/complaint webhook (Authorization: Bearer ...); empty disables it.
 EMAIL_WEBHOOK_SECRET = env.str("EMAIL_WEBHOOK_SECRET", default="")
+# Optional: when set, the webhook also requires a timestamped HMAC (X-Aremko-Signature).
+EMAIL_WEBHOOK_SIGNING_SECRET = env.str("EMAIL_WEBHOOK_SIGNING_SECRET", default="")
+EMAIL_WEBHOOK_TOLERANCE_SECONDS = env.int("EMAIL_WEBHOOK_TOLERANCE_SECONDS", default=300)
+
+# Public URLs (/c/): requests per minute. A bad token costs its IP; a valid one is limited
+# per token; a valid unsubscribe POST is never refused (communications/web/limits.py).
+RATE_LIMIT_INVALID_PER_IP = env.int("RATE_LIMIT_INVALID_PER_IP", default=20)
+RATE_LIMIT_PER_TOKEN = env.int("RATE_LIMIT_PER_TOKEN", default=30)
+# How many proxies in front of the app may set X-Forwarded-For (0: use the socket address).
+RATE_LIMIT_TRUSTED_PROXIES = env.int("RATE_LIMIT_TRUSTED_PROXIES", default=0)
 
 # --- Celery -----------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost/")
@@ -255,6 +267,19 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", defa
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# The clients' pages (/c/) load nothing from elsewhere and run no script. The admin is
+# staff-only behind login and keeps Django's own defaults.
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/admin/"],
+    "DIRECTIVES": {
+        "default-src": ["'none'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+    },
+}
 
 # --- Logging ----------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

@@ -36,3 +36,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": _TEST_DB}  # noqa: F405
     # Django removes the database file; WAL leaves its two side files behind.
     atexit.register(lambda: [os.remove(p) for p in (f"{_TEST_DB}-wal", f"{_TEST_DB}-shm") if os.path.exists(p)])
+
+# Rate limits count across tests in one process; the tests of the limits set their own.
+RATE_LIMIT_INVALID_PER_IP = 0
+RATE_LIMIT_PER_TOKEN = 0
