@@ -41,6 +41,13 @@ else:
     if not SECRET_KEY:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
 
+# The key of the suppression list (hashed phones and emails of erased clients). Its own
+# setting, never SECRET_KEY: rotating SECRET_KEY must not let an erased client's address
+# resume marketing (Ley 21.719). Never change it once clients have been erased.
+SUPPRESSION_KEY = env.str("SUPPRESSION_KEY", default="insecure-dev-suppression-key" if DEBUG else "")
+if not SUPPRESSION_KEY:
+    raise ImproperlyConfigured("SUPPRESSION_KEY must be set when DEBUG is off.")
+
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Absolute base for links in emails and SMS (unsubscribe, tracking).
@@ -346,6 +353,11 @@ MESSAGE_RETRY_BASE_SECONDS = env.int("MESSAGE_RETRY_BASE_SECONDS", default=30)
 MESSAGE_RETRY_MAX_SECONDS = env.int("MESSAGE_RETRY_MAX_SECONDS", default=900)
 # A channel that answered "bad credentials" pauses this long before trying again.
 CHANNEL_PAUSE_SECONDS = env.int("CHANNEL_PAUSE_SECONDS", default=900)
+# Ley 21.719: days to answer a data-rights request (the request log flags older open ones).
+DATA_RIGHTS_DEADLINE_DAYS = env.int("DATA_RIGHTS_DEADLINE_DAYS", default=30)
+# Message bodies, reply texts and provider payloads are purged after this many months;
+# statuses, costs and counts stay for the dashboard.
+MESSAGE_BODY_RETENTION_MONTHS = env.int("MESSAGE_BODY_RETENTION_MONTHS", default=24)
 # SweepRun rows (one per beat task run) older than this are pruned.
 SWEEP_RUN_RETENTION_DAYS = env.int("SWEEP_RUN_RETENTION_DAYS", default=14)
 # SMS price per segment (CLP), from the provider's quote.

@@ -10,6 +10,7 @@ import tempfile
 
 os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
+os.environ.setdefault("SUPPRESSION_KEY", "test-only-suppression-key")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("SITE_URL", "http://testserver")
 

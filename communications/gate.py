@@ -27,6 +27,7 @@ from .kinds import Kind, get_kind
 from .models import COUNTED_STATUSES, ClientPreferences, CommunicationLimit, Message, Reason, Status
 from .ops import metrics
 from .policy import ClientFacts, Decision, Prefs, Usage, decide
+from .privacy.suppression import suppressed_channels
 
 log = logging.getLogger(__name__)
 
@@ -195,14 +196,17 @@ def load_facts(client_ids, *, with_segments: bool) -> dict[int, ClientFacts]:
     if with_segments:
         qs, fields = qs.with_segments(), [*fields, "segment"]
     prefs = {p.cliente_id: Prefs.of(p) for p in ClientPreferences.objects.filter(cliente_id__in=client_ids)}
+    rows = list(qs.values(*fields))
+    suppressed = suppressed_channels({row["pk"]: (row["telefono"], row["email"]) for row in rows})
     facts = {}
-    for row in qs.values(*fields):
+    for row in rows:
         facts[row["pk"]] = ClientFacts(
             cliente_id=row["pk"],
             telefono=row["telefono"],
             email=row["email"],
             prefs=prefs.get(row["pk"], Prefs()),
             segment=row.get("segment"),
+            suppressed=suppressed.get(row["pk"], frozenset()),
         )
     return facts
 

@@ -22,6 +22,7 @@ def test_gunicorn_serves_the_login_page_static_files_and_readiness(tmp_path):
         "DJANGO_SETTINGS_MODULE": "aremko.settings",
         "DEBUG": "false",
         "SECRET_KEY": "production-test-" + "x" * 40,
+        "SUPPRESSION_KEY": "production-test-suppression",
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "false",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
