@@ -48,6 +48,10 @@ class DataRightsRequest(models.Model):
         verbose_name = _("solicitud de derechos de datos")
         verbose_name_plural = _("solicitudes de derechos de datos")
         ordering = ["-received_at"]
+        permissions = [
+            ("export_personal_data", _("Puede exportar los datos personales de un cliente")),
+            ("erase_client", _("Puede borrar los datos personales de un cliente")),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} · cliente {self.cliente_id_ref}"

@@ -171,3 +171,59 @@ def test_retention_purges_old_bodies_and_payloads_but_keeps_the_counts(erin, set
     assert not Message.objects.filter(body__contains="Erin").exists()
     assert Message.objects.filter(cliente=erin, status=Status.SENT).count() == before
     assert DeliveryEvent.objects.get(message__cliente=erin).payload == {}
+
+
+@pytest.fixture
+def administracion(db):
+    from django.contrib.auth.models import Permission
+
+    user = get_user_model().objects.create_user("ana.admin", password="x", is_staff=True)
+    codenames = ["view_cliente", "change_cliente", "export_personal_data", "erase_client", "view_auditevent"]
+    user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
+    return user
+
+
+CHANGELIST = "/admin/ventas/cliente/"
+
+
+def test_staff_with_the_permission_export_a_client_from_the_admin(client, administracion, erin):
+    client.force_login(administracion)
+    response = client.post(CHANGELIST, {"action": "export_personal_data", "_selected_action": [erin.pk]})
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    assert zipfile.ZipFile(io.BytesIO(response.content)).read("datos.json")
+    assert audit.AuditEvent.objects.get(action="export").actor == "ana.admin"
+
+
+def test_erasure_from_the_admin_asks_for_a_typed_confirmation(client, administracion, erin):
+    client.force_login(administracion)
+    ask = client.post(CHANGELIST, {"action": "erase_personal_data", "_selected_action": [erin.pk]})
+    assert ask.status_code == 200 and "BORRAR" in ask.content.decode()
+    assert Cliente.objects.get(pk=erin.pk).nombre == "Erin Zúñiga Quiroz"
+    client.post(CHANGELIST, {"action": "erase_personal_data", "_selected_action": [erin.pk], "confirmar": "BORRAR"})
+    assert Cliente.objects.get(pk=erin.pk).nombre == erase.ERASED
+
+
+def test_without_the_permissions_the_data_rights_actions_are_not_offered(client, erin):
+    from django.contrib.auth.models import Permission
+
+    recepcion = get_user_model().objects.create_user("recepcion", password="x", is_staff=True)
+    recepcion.user_permissions.set(Permission.objects.filter(codename__in=["view_cliente", "change_cliente"]))
+    client.force_login(recepcion)
+    page = client.get(CHANGELIST).content.decode()
+    assert "export_personal_data" not in page and "erase_personal_data" not in page
+    refused = client.post(
+        CHANGELIST, {"action": "erase_personal_data", "_selected_action": [erin.pk], "confirmar": "BORRAR"}
+    )
+    assert Cliente.objects.get(pk=erin.pk).nombre == "Erin Zúñiga Quiroz"
+    assert refused.status_code in (200, 302)
+
+
+def test_the_audit_trail_cannot_be_edited_or_deleted_through_the_admin(client, administracion):
+    event = audit.record(audit.AuditEvent.Action.EXPORT, actor="x")
+    client.force_login(administracion)
+    url = f"/admin/communications/auditevent/{event.pk}/"
+    assert client.get(url + "change/").status_code == 200  # read-only view
+    client.post(url + "change/", {"actor": "otro"})
+    assert client.post(url + "delete/", {"post": "yes"}).status_code == 403
+    event.refresh_from_db()
+    assert event.actor == "x"
