@@ -12,3 +12,6 @@ class CommunicationsConfig(AppConfig):
 
         logs.connect_celery()
         metrics.connect_celery()
+        from . import audit
+
+        audit.register_model_changes()

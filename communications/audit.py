@@ -71,6 +71,24 @@ def record(action: str, *, actor: str, obj=None, cliente_id=None, before=None, a
     )
 
 
+def register_model_changes() -> None:
+    """django-auditlog records edits of the models that matter, with the staff user as actor."""
+    from auditlog.registry import auditlog
+    from django.contrib.auth import get_user_model
+
+    from ventas.models import Campaign
+
+    from .models import ClientPreferences, MessageTemplate, TriggerSetting
+
+    for model in (ClientPreferences, MessageTemplate, TriggerSetting, Campaign):
+        if not auditlog.contains(model):
+            auditlog.register(model)
+    user = get_user_model()
+    if not auditlog.contains(user):
+        # A role change is a change of the user's groups; passwords never reach the log.
+        auditlog.register(user, m2m_fields={"groups"}, exclude_fields=["password", "last_login"])
+
+
 def _os_user() -> str:
     try:
         return getpass.getuser()[:150]

@@ -114,7 +114,13 @@ def _scrub_admin_log(cliente, cliente_id) -> int:
 
 
 def _scrub_audit(cliente_id) -> int:
-    changed = 0
+    from auditlog.models import LogEntry as ModelChange
+
+    prefs = ContentType.objects.get_for_model(ClientPreferences)
+    pref_ids = list(ClientPreferences.objects.filter(cliente_id=cliente_id).values_list("pk", flat=True))
+    changed = ModelChange.objects.filter(content_type=prefs, object_id__in=pref_ids).update(
+        object_repr=ERASED, changes={"valor": ERASED}, changes_text=""
+    )
     for event in audit.AuditEvent.objects.filter(cliente_id_ref=cliente_id):
         event.before, event.after = (
             ({"valor": ERASED} if event.before else {}),

@@ -227,3 +227,36 @@ def test_the_audit_trail_cannot_be_edited_or_deleted_through_the_admin(client, a
     assert client.post(url + "delete/", {"post": "yes"}).status_code == 403
     event.refresh_from_db()
     assert event.actor == "x"
+
+
+def test_edits_that_matter_are_recorded_with_who_made_them_and_scrubbed_on_erasure(client, erin):
+    from auditlog.models import LogEntry as ModelChange
+
+    boss = get_user_model().objects.create_superuser("jefa", password="x")
+    client.force_login(boss)
+    template = __import__("communications.models", fromlist=["MessageTemplate"]).MessageTemplate.objects.first()
+    client.post(
+        f"/admin/communications/messagetemplate/{template.pk}/change/",
+        {
+            "kind": template.kind,
+            "channel": template.channel,
+            "variant": "",
+            "subject": template.subject,
+            "body": template.body + " ",
+            "active": "on",
+        },
+    )
+    from communications import actions
+
+    actions.update_preferences(erin.pk, {"accepts_birthday_sms": False}, source="admin", actor="jefa")
+    from communications.models import ClientPreferences
+
+    prefs = ClientPreferences.objects.get(cliente=erin)
+    prefs.email_undeliverable = "erin.zuniga@example.cl"
+    prefs.save()
+    assert ModelChange.objects.filter(object_repr__contains="Erin").exists()
+    edit = ModelChange.objects.get_for_object(template).latest("timestamp")
+    assert edit.actor == boss and "body" in edit.changes_dict
+    erase.erase_client(erin.pk, actor="jefa")
+    assert not ModelChange.objects.filter(object_repr__contains="Erin").exists()
+    assert not ModelChange.objects.filter(changes_text__contains="erin.zuniga").exists()
