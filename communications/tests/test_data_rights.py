@@ -234,18 +234,21 @@ def test_edits_that_matter_are_recorded_with_who_made_them_and_scrubbed_on_erasu
 
     boss = get_user_model().objects.create_superuser("jefa", password="x")
     client.force_login(boss)
-    template = __import__("communications.models", fromlist=["MessageTemplate"]).MessageTemplate.objects.first()
-    client.post(
+    from communications.models import MessageTemplate
+
+    template = MessageTemplate.objects.get(kind="booking_confirmation", channel="sms", variant="")
+    response = client.post(
         f"/admin/communications/messagetemplate/{template.pk}/change/",
         {
             "kind": template.kind,
             "channel": template.channel,
             "variant": "",
             "subject": template.subject,
-            "body": template.body + " ",
+            "body": template.body.replace("Hola", "Hola de nuevo", 1),
             "active": "on",
         },
     )
+    assert response.status_code == 302, response.content.decode()[:3000]
     from communications import actions
 
     actions.update_preferences(erin.pk, {"accepts_birthday_sms": False}, source="admin", actor="jefa")
