@@ -253,6 +253,7 @@ class TriggerSettingAdmin(admin.ModelAdmin):
 
 
 # Campaign preview/send, pending communications by segment and the VIP call list live in their own modules.
-from . import admin_calls, admin_campaigns, admin_privacy  # noqa: E402, F401
+from . import admin_calls, admin_campaigns, admin_privacy, admin_send  # noqa: E402, F401
 
 admin_privacy.install_client_actions(ClienteAdmin)
+admin_send.install(ClienteAdmin)

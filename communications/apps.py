@@ -15,3 +15,6 @@ class CommunicationsConfig(AppConfig):
         from . import audit
 
         audit.register_model_changes()
+        from . import roles
+
+        roles.connect(self)

@@ -266,6 +266,9 @@ class Message(models.Model):
             models.Index(fields=["cliente", "counts_on"], name="msg_client_day"),
             models.Index(fields=["status", "scheduled_for"], name="msg_status_due"),
         ]
+        permissions = [
+            ("send_transactional", _("Puede enviar mensajes transaccionales desde la ficha del cliente")),
+        ]
 
     def __str__(self):
         return f"{self.kind} → {self.cliente_id} ({self.status})"
