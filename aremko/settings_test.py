@@ -23,3 +23,6 @@ CELERY_BROKER_URL = "memory://localhost/"
 CELERY_TASK_ALWAYS_EAGER = False
 # WhiteNoise serves collected files in production; tests never collect them.
 MIDDLEWARE = [m for m in MIDDLEWARE if not m.startswith("whitenoise.")]  # noqa: F405
+# The control group would silently block marketing in unrelated tests; tests that need it set it.
+HOLDOUT_PERCENT = 0
+HOLDOUT_KEY = "test-holdout-key"

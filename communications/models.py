@@ -179,6 +179,9 @@ class Reason(models.TextChoices):
     # The worker stopped after telling the provider to send and before hearing back:
     # the SMS may have gone out, so it is never resent automatically.
     INTERRUPTED = "interrupted", _("Interrumpido durante el envío al proveedor")
+    # The control groups that measure incremental effect (ARCHITECTURE §11).
+    HOLDOUT = "holdout", _("Grupo de control")
+    CAMPAIGN_HOLDOUT = "campaign_holdout", _("Grupo de control de la campaña")
 
 
 def kind_choices():
@@ -253,6 +256,17 @@ class Message(models.Model):
     clicked_at = models.DateTimeField(_("clic"), null=True, blank=True)
     replied_at = models.DateTimeField(_("respondido"), null=True, blank=True)
     converted_at = models.DateTimeField(_("convertido"), null=True, blank=True)
+    # Attribution (labelled "no causal"): the booking this message is credited with and
+    # what the client paid for it, overwritten by each stats refresh of that booking's days.
+    conversion_reserva = models.ForeignKey(
+        VentaReserva,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="attributed_messages",
+        verbose_name=_("reserva atribuida"),
+    )
+    conversion_revenue_clp = models.PositiveIntegerField(_("ingreso atribuido (CLP)"), null=True, blank=True)
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
 
