@@ -50,6 +50,8 @@ class MessageRequest:
     expires_at: datetime.datetime | None = None
     segments: tuple[str, ...] | None = None  # segment rule: only these segments may receive it
     when_capped: str | None = None  # campaign setting: "defer" | "drop"
+    # The campaign's own holdout share; None = read it from the campaign row.
+    campaign_holdout_percent: int | None = None
 
 
 @dataclass
@@ -101,7 +103,10 @@ def _decide_chunk(chunk: list[MessageRequest], now, *, dry_run: bool) -> list[Ou
     facts = load_facts(client_ids, with_segments=True)
     kinds = {r.kind: get_kind(r.kind) for r in chunk}
     usage = load_usage(client_ids, kinds.values(), now)
-    holdout_shares = load_campaign_holdouts({r.campaign_id for r in chunk})
+    holdout_shares = load_campaign_holdouts({r.campaign_id for r in chunk if r.campaign_holdout_percent is None})
+    holdout_shares.update(
+        {r.campaign_id: (r.campaign_id, r.campaign_holdout_percent) for r in chunk if r.campaign_holdout_percent}
+    )
 
     outcomes, to_create = [], []
     for req in chunk:
