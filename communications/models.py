@@ -277,6 +277,8 @@ class Message(models.Model):
         indexes = [
             models.Index(fields=["cliente", "counts_on"], name="msg_client_day"),
             models.Index(fields=["status", "scheduled_for"], name="msg_status_due"),
+            # The stats refresh rebuilds one local day at a time.
+            models.Index(fields=["counts_on"], name="msg_counts_on"),
         ]
 
     def __str__(self):
