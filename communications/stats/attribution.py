@@ -39,6 +39,11 @@ def touch_time(channel: str, delivered_at, clicked_at, opened_at, machine_open: 
     return opened_at if opened_at and not machine_open else None
 
 
+def _utc(moment: datetime.datetime) -> datetime.datetime:
+    # Aware arithmetic in a zoneinfo zone is wall-clock arithmetic; the window is elapsed time.
+    return moment.astimezone(datetime.UTC)
+
+
 def attribute(bookings, touches, taken=frozenset()) -> dict[int, Booking]:
     """{message id: booking} for every booking that converts a touch.
 
@@ -52,7 +57,7 @@ def attribute(bookings, touches, taken=frozenset()) -> dict[int, Booking]:
     taken = set(taken)
     credited: dict[int, Booking] = {}
     for booking in sorted(bookings, key=lambda b: (b.created, b.reserva_id)):
-        candidates = [t for t in by_client[booking.cliente_id] if t.at < booking.created <= t.at + t.window]
+        candidates = [t for t in by_client[booking.cliente_id] if t.at < booking.created <= _utc(t.at) + t.window]
         if not candidates:
             continue
         last = max(candidates, key=lambda t: (t.at, t.message_id))
