@@ -28,7 +28,7 @@ $(VENV)/.installed: $(BIN)/activate requirements.txt
 demo: $(VENV)/.installed
 	mkdir -p var
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput
-	$(DEMO_ENV) $(PY) manage.py seed_demo --clients 2000 --seed 1 || echo "(datos de demostración ya cargados)"
+	$(DEMO_ENV) $(PY) manage.py seed_demo --clients 2000 --seed 1 --history-days 365 || echo "(datos de demostración ya cargados)"
 	$(DEMO_ENV) $(PY) manage.py ensure_demo_admin
 	@# Beat's first interval runs come minutes after start: run every trigger once now, so the
 	@# worker has the day's confirmations, reminders, birthdays... to send as soon as it starts.

@@ -364,6 +364,19 @@ MESSAGE_BODY_RETENTION_MONTHS = env.int("MESSAGE_BODY_RETENTION_MONTHS", default
 SWEEP_RUN_RETENTION_DAYS = env.int("SWEEP_RUN_RETENTION_DAYS", default=14)
 # SMS price per segment (CLP), from the provider's quote.
 SMS_COST_PER_SEGMENT_CLP = env.int("SMS_COST_PER_SEGMENT_CLP", default=12)
+# Email has no per-message price from a provider quote; the plan's figure per 1,000 sent.
+EMAIL_COST_PER_1000_CLP = env.int("EMAIL_COST_PER_1000_CLP", default=0)
+
+# --- Statistics: attribution and the holdout (ARCHITECTURE §10-11) ------------
+# A booking within this many days after a touch (email click/human open; SMS delivery)
+# is attributed to the message (last touch, "no causal").
+ATTRIBUTION_EMAIL_DAYS = env.int("ATTRIBUTION_EMAIL_DAYS", default=5)
+ATTRIBUTION_SMS_DAYS = env.int("ATTRIBUTION_SMS_DAYS", default=3)
+# Share of clients (percent) in the global control group that receives no marketing.
+HOLDOUT_PERCENT = env.float("HOLDOUT_PERCENT", default=5.0)
+# Key of the control group's hash. Its own setting, never SECRET_KEY: rotating the
+# secret must not reshuffle who is a control. Changing it starts a new experiment.
+HOLDOUT_KEY = env.str("HOLDOUT_KEY", default="aremko-holdout-2026")
 SMS_TRANSLITERATE_MARKETING = env.bool("SMS_TRANSLITERATE_MARKETING", default=True)
 # Longest SMS (in segments) a template may produce; each segment is billed.
 SMS_MAX_SEGMENTS = env.int("SMS_MAX_SEGMENTS", default=3)

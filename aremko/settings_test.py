@@ -41,3 +41,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 # Rate limits count across tests in one process; the tests of the limits set their own.
 RATE_LIMIT_INVALID_PER_IP = 0
 RATE_LIMIT_PER_TOKEN = 0
+# The control group would silently block marketing in unrelated tests; tests that need it set it.
+HOLDOUT_PERCENT = 0
+HOLDOUT_KEY = "test-holdout-key"

@@ -179,6 +179,7 @@ def build_request(campaign: Campaign, cliente_id: int, now) -> MessageRequest:
         subject=campaign.email_subject if email else "",
         segments=tuple(campaign.segments) or None,
         when_capped=when_capped,
+        campaign_holdout_percent=campaign.holdout_percent,
     )
 
 

@@ -52,6 +52,8 @@ class MessageRequest:
     expires_at: datetime.datetime | None = None
     segments: tuple[str, ...] | None = None  # segment rule: only these segments may receive it
     when_capped: str | None = None  # campaign setting: "defer" | "drop"
+    # The campaign's own holdout share; None = read it from the campaign row.
+    campaign_holdout_percent: int | None = None
 
 
 @dataclass
@@ -103,6 +105,10 @@ def _decide_chunk(chunk: list[MessageRequest], now, *, dry_run: bool) -> list[Ou
     facts = load_facts(client_ids, with_segments=True)
     kinds = {r.kind: get_kind(r.kind) for r in chunk}
     usage = load_usage(client_ids, kinds.values(), now)
+    holdout_shares = load_campaign_holdouts({r.campaign_id for r in chunk if r.campaign_holdout_percent is None})
+    holdout_shares.update(
+        {r.campaign_id: (r.campaign_id, r.campaign_holdout_percent) for r in chunk if r.campaign_holdout_percent}
+    )
 
     outcomes, to_create = [], []
     for req in chunk:
@@ -125,6 +131,7 @@ def _decide_chunk(chunk: list[MessageRequest], now, *, dry_run: bool) -> list[Ou
             category=req.category,
             segments=req.segments,
             when_capped=req.when_capped,
+            campaign_holdout=holdout_shares.get(req.campaign_id),
         )
         message = build_message(req, kind, decision, now, segment=cliente_facts.segment or "")
         if not dry_run:
@@ -209,6 +216,17 @@ def load_facts(client_ids, *, with_segments: bool) -> dict[int, ClientFacts]:
             suppressed=suppressed.get(row["pk"], frozenset()),
         )
     return facts
+
+
+def load_campaign_holdouts(campaign_ids) -> dict[int, tuple[int, int]]:
+    """Campaign id -> (id, its own holdout share), for the campaigns that set one."""
+    from ventas.models import Campaign
+
+    ids = {c for c in campaign_ids if c}
+    if not ids:
+        return {}
+    rows = Campaign.objects.filter(pk__in=ids, holdout_percent__gt=0).values_list("pk", "holdout_percent")
+    return {pk: (pk, percent) for pk, percent in rows}
 
 
 def load_usage(client_ids, kinds: "list[Kind] | set[Kind]", now) -> dict[int, Usage]:
@@ -301,6 +319,7 @@ def promote_due(now=None, limit: int = CHUNK_SIZE) -> dict[str, int]:
         kinds = {m.kind: get_kind(m.kind) for m in messages}
         facts = load_facts(client_ids, with_segments=False)
         usage = load_usage(client_ids, kinds.values(), now)
+        holdout_shares = load_campaign_holdouts({m.campaign_id for m in messages})
         queued, blocked = [], defaultdict(list)
         for m in messages:
             decision = decide(
@@ -312,6 +331,7 @@ def promote_due(now=None, limit: int = CHUNK_SIZE) -> dict[str, int]:
                 channel=m.channel,
                 category=m.category,
                 exclude_id=m.pk,
+                campaign_holdout=holdout_shares.get(m.campaign_id),
             )
             if decision.status == Status.QUEUED:
                 queued.append(m.pk)

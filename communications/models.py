@@ -181,6 +181,9 @@ class Reason(models.TextChoices):
     INTERRUPTED = "interrupted", _("Interrumpido durante el envío al proveedor")
     # The address belonged to a client whose data was erased (Ley 21.719): no marketing to it.
     SUPPRESSED = "suppressed", _("Dirección suprimida (datos borrados)")
+    # The control groups that measure incremental effect (ARCHITECTURE §11).
+    HOLDOUT = "holdout", _("Grupo de control")
+    CAMPAIGN_HOLDOUT = "campaign_holdout", _("Grupo de control de la campaña")
 
 
 def kind_choices():
@@ -255,6 +258,17 @@ class Message(models.Model):
     clicked_at = models.DateTimeField(_("clic"), null=True, blank=True)
     replied_at = models.DateTimeField(_("respondido"), null=True, blank=True)
     converted_at = models.DateTimeField(_("convertido"), null=True, blank=True)
+    # Attribution (labelled "no causal"): the booking this message is credited with and
+    # what the client paid for it, overwritten by each stats refresh of that booking's days.
+    conversion_reserva = models.ForeignKey(
+        VentaReserva,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="attributed_messages",
+        verbose_name=_("reserva atribuida"),
+    )
+    conversion_revenue_clp = models.PositiveIntegerField(_("ingreso atribuido (CLP)"), null=True, blank=True)
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
 
@@ -265,6 +279,8 @@ class Message(models.Model):
         indexes = [
             models.Index(fields=["cliente", "counts_on"], name="msg_client_day"),
             models.Index(fields=["status", "scheduled_for"], name="msg_status_due"),
+            # The stats refresh rebuilds one local day at a time.
+            models.Index(fields=["counts_on"], name="msg_counts_on"),
         ]
         permissions = [
             ("send_transactional", _("Puede enviar mensajes transaccionales desde la ficha del cliente")),

@@ -2,7 +2,8 @@
 
 No I/O: the gate hands in the client's facts, preferences and usage (read under
 the client's lock) and writes whatever this module decides. Order of checks:
-consent -> contactability -> segment -> caps -> quiet hours (ARCHITECTURE.md §5).
+consent -> contactability -> segment -> holdout -> caps -> quiet hours
+(ARCHITECTURE.md §5, §11).
 """
 
 import datetime
@@ -16,6 +17,7 @@ from . import calendar as cal
 from .channels.sms.phones import sms_destination
 from .kinds import DROP, NEVER, Kind
 from .models import Category, Channel, Reason, Status
+from .stats.holdout import in_campaign_holdout, in_global_holdout
 
 QUEUED, SCHEDULED, BLOCKED = Status.QUEUED.value, Status.SCHEDULED.value, Status.BLOCKED.value
 
@@ -139,6 +141,29 @@ def choose_channel(kind: Kind, category: str, facts: ClientFacts, channel: str |
     return first_failure
 
 
+def holdout_reason(kind: Kind, category: str, cliente_id: int, campaign_holdout=None) -> str:
+    """``holdout`` / ``campaign_holdout`` when this marketing message must not go (the control arm).
+
+    Placed after consent, contact and segment (so both arms are the clients who could
+    have received it) and before caps and quiet hours (so exposure is dated by the
+    request). Campaign kinds keep the holdout even when staff mark them transactional,
+    or a "transactional" campaign would leak marketing into the control group; only a
+    manual message marked transactional (a one-off note to one client) ignores it.
+    ``campaign_holdout`` is (campaign id, its own share in percent) or None.
+    """
+    if kind.category != Category.MARKETING:
+        return ""
+    if kind.name == "manual" and category == Category.TRANSACTIONAL:
+        return ""
+    if in_global_holdout(cliente_id, settings.HOLDOUT_PERCENT, settings.HOLDOUT_KEY):
+        return Reason.HOLDOUT
+    if campaign_holdout:
+        campaign_id, percent = campaign_holdout
+        if in_campaign_holdout(campaign_id, cliente_id, percent or 0, settings.HOLDOUT_KEY):
+            return Reason.CAMPAIGN_HOLDOUT
+    return ""
+
+
 def cap_reason(kind: Kind, channel: str, day: datetime.date, usage: Usage, exclude_id=None) -> tuple[str, str]:
     """(reason, period) of the first cap that ``day`` has no room in, or ("", "")."""
     if channel == Channel.SMS:
@@ -172,6 +197,7 @@ def decide(
     segments: tuple[str, ...] | None = None,
     when_capped: str | None = None,
     exclude_id: int | None = None,
+    campaign_holdout: tuple[int, float] | None = None,
 ) -> Decision:
     category = kind.category_for(category)
     chosen, destination, reason = choose_channel(kind, category, facts, channel)
@@ -179,6 +205,9 @@ def decide(
         return Decision(BLOCKED, chosen, reason)
     if segments is not None and facts.segment not in segments:
         return Decision(BLOCKED, chosen, Reason.SEGMENT, detail=str(facts.segment or ""))
+    holdout = holdout_reason(kind, category, facts.cliente_id, campaign_holdout)
+    if holdout:
+        return Decision(BLOCKED, chosen, holdout)
 
     due = max(at or now, now)
     if category == Category.TRANSACTIONAL or when_capped == NEVER:

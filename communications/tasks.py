@@ -73,3 +73,21 @@ def poll_sms_replies():
     counts = poll_replies()
     log.info("sms reply poll: %s", counts)
     return counts
+
+
+@shared_task(ignore_result=True)
+@recorded("refresh_stats")
+def refresh_stats():
+    """Beat, every 5 minutes: attribution and rollup buckets of the last 2 local days (overwrite)."""
+    from .stats.refresh import refresh
+
+    return refresh()
+
+
+@shared_task(ignore_result=True)
+@recorded("refresh_stats_nightly")
+def refresh_stats_nightly():
+    """Beat, nightly: the last 35 days (late receipts, opens, complaints), future days, and the lift."""
+    from .stats.refresh import refresh_nightly
+
+    return refresh_nightly()

@@ -5,6 +5,7 @@ Model and field names are Spanish, as in the monolith. ``ventas`` never imports
 """
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Count, Max, Q, Sum, Value
 from django.db.models.functions import Coalesce
@@ -206,6 +207,13 @@ class Campaign(models.Model):
         _("si el cliente llegó a su límite"), max_length=5, choices=WhenCapped.choices, default=WhenCapped.DEFER
     )
     sent_at = models.DateTimeField(_("enviada"), null=True, blank=True, editable=False)
+    # Its own control share among clients outside the global holdout, to measure this campaign.
+    holdout_percent = models.PositiveSmallIntegerField(
+        _("grupo de control de la campaña (%)"),
+        default=0,
+        validators=[MaxValueValidator(50)],
+        help_text=_("Porcentaje de clientes que no recibe esta campaña, para medir su efecto."),
+    )
 
     class Meta:
         verbose_name = _("campaña")

@@ -10,6 +10,7 @@ from communications.gate import request_message, request_messages
 from communications.models import ClientPreferences, Message, Reason
 from communications.tests import scripted_backend
 from communications.tests.helpers import client_without_phone, local, new_client, req, vip_client
+from ventas.tests.factories import CampaignFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -86,6 +87,10 @@ SCENARIOS = {
     Reason.BOOKING_CANCELLED: lambda s: cancelled_with(Reason.BOOKING_CANCELLED),
     Reason.INTERRUPTED: lambda s: interrupted(s),
     Reason.SUPPRESSED: lambda s: suppressed(),
+    Reason.HOLDOUT: lambda s: (setattr(s, "HOLDOUT_PERCENT", 100), gate(new_client()))[1],
+    Reason.CAMPAIGN_HOLDOUT: lambda s: gate(
+        new_client(), kind="campaign", campaign_id=CampaignFactory(holdout_percent=100).pk
+    ),
 }
 
 

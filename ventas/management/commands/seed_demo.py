@@ -57,8 +57,14 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--today", type=datetime.date.fromisoformat, default=None, help="YYYY-MM-DD")
         parser.add_argument("--reset", action="store_true", help=_("Borra los datos de ventas existentes antes."))
+        parser.add_argument(
+            "--history-days",
+            type=int,
+            default=0,
+            help=_("Días de historial de comunicaciones a sintetizar (0: ninguno; make demo usa 365)."),
+        )
 
-    def handle(self, *args, clients, seed, today, reset, **options):
+    def handle(self, *args, clients, seed, today, reset, history_days, **options):
         if clients < 1:
             raise CommandError(_("--clients debe ser al menos 1."))
         if Cliente.objects.exists() and not reset:
@@ -81,6 +87,13 @@ class Command(BaseCommand):
                 _("Listo: %(clientes)d clientes, %(reservas)d reservas, %(servicios)d servicios reservados.") % counts
             )
         )
+        if history_days > 0:
+            # By command name: ventas never imports communications.
+            from django.core.management import call_command
+
+            call_command(
+                "seed_history", days=history_days, seed=seed, today=today, stdout=self.stdout, stderr=self.stderr
+            )
 
 
 class DemoBuilder:

@@ -1,0 +1,326 @@
+"""A year of past communications for the demo, synthesised directly (not by replaying triggers).
+
+Consistent by construction with what the gate enforces: marketing only in open
+hours, every cap counted the gate's way (all SMS toward the SMS day/month, marketing
+email per ISO week, each kind's own cap), no marketing on a channel after the client
+opted out of it (later requests are written blocked/opted_out, as the gate would),
+the holdout (control clients' marketing is blocked/holdout), contact details
+(no phone, broken phone, no email are blocked with their reason). Outcomes follow
+believable rates; some delivered marketing is followed by a paid booking, more often
+than the control group books on its own, so the lift has something to find.
+Then the statistics refresh runs over all of it.
+"""
+
+import datetime
+import random
+import uuid
+from bisect import bisect_left
+from collections import Counter, defaultdict
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from .. import calendar as cal
+from ..kinds import KINDS
+from ..models import (
+    ClientPreferences,
+    ConsentEvent,
+    DeliveryEvent,
+    Message,
+    Reason,
+)
+from ..policy import ClientFacts, contact
+from .holdout import in_global_holdout
+
+MARKETING_EMAIL = ["campaign", "vip_newsletter", "reactivation_email", "loyalty_rewards"]
+MARKETING_SMS = ["campaign", "reactivation_sms", "vip_early_access"]
+
+
+class HistoryBuilder:
+    def __init__(self, days: int, *, today: datetime.date, seed: int = 1):
+        self.rng = random.Random(seed)
+        self.days = days
+        self.today = today
+        self.first_day = today - datetime.timedelta(days=days)
+        self.messages: list[Message] = []
+        self.consents: list[tuple[int, dict]] = []  # (message index, ConsentEvent fields)
+        self.events: list[tuple[int, str]] = []  # (message index, event type)
+        self.bookings = []
+        self.prefs: dict[int, dict] = defaultdict(dict)
+        self.n = 0
+
+    # --- driver -----------------------------------------------------------------
+    def build(self) -> dict:
+        from ventas.models import Cliente, VentaReserva
+        from ventas.segments import PAID_STATES, segment_for
+
+        paid = defaultdict(list)  # client -> sorted [(fecha_reserva, pagado)]
+        all_bookings = defaultdict(list)
+        for cid, when, created, amount, estado, pk in VentaReserva.objects.values_list(
+            "cliente_id", "fecha_reserva", "fecha_creacion", "pagado", "estado_pago", "pk"
+        ):
+            if estado in PAID_STATES:
+                paid[cid].append((when, amount))
+            all_bookings[cid].append((created, when, estado, pk))
+        for rows in paid.values():
+            rows.sort()
+
+        def segment_at(cid, moment):
+            rows = paid.get(cid, [])
+            i = bisect_left(rows, (moment, -1))
+            return segment_for(i, sum(a for _w, a in rows[:i]))
+
+        self.segment_at = segment_at
+        clients = list(Cliente.objects.order_by("pk").values_list("pk", "telefono", "email", "fecha_nacimiento"))
+        for cid, telefono, email, birthday in clients:
+            self.client_history(cid, telefono, email, birthday, all_bookings.get(cid, []))
+        return self.write()
+
+    def client_history(self, cid, telefono, email, birthday, bookings):
+        rng = self.rng
+        facts = ClientFacts(cid, telefono, email or "")
+        control = in_global_holdout(cid, settings.HOLDOUT_PERCENT, settings.HOLDOUT_KEY)
+        sms_used = Counter()  # local day -> SMS (all categories), month -> SMS
+        email_weeks, kind_windows = Counter(), Counter()
+        opted_out = {}  # channel (or "email_undeliverable") -> moment
+        # Transactional first: they take their SMS slots whatever marketing wants (the gate's order).
+        for created, when, estado, pk in sorted(bookings):
+            if not (self.first_day <= cal.localdate(created) < self.today):
+                continue
+            moment = created
+            self.add(cid, "booking_confirmation", "sms", moment, facts, reserva_id=pk, usage=sms_used)
+            reminder = when - datetime.timedelta(hours=24)
+            if estado != "cancelado" and created < reminder and cal.localdate(reminder) < self.today:
+                self.add(cid, "appointment_reminder", "sms", reminder, facts, reserva_id=pk, usage=sms_used)
+        # Marketing: a few candidate moments a month, each checked against every rule.
+        day = self.first_day
+        while day < self.today:
+            if rng.random() < 0.18 and cal.is_open_day(day):
+                channel = "email" if rng.random() < 0.6 else "sms"
+                kinds = MARKETING_EMAIL if channel == "email" else MARKETING_SMS
+                kind = rng.choice(kinds)
+                if birthday and (day.month, day.day) == (birthday.month, birthday.day):
+                    kind, channel = "birthday", "sms"
+                moment = cal.at_local(day, datetime.time(rng.randint(9, 19), rng.choice([0, 15, 30, 45])))
+                self.marketing(
+                    cid, kind, channel, moment, facts, control, sms_used, email_weeks, kind_windows, opted_out
+                )
+            day += datetime.timedelta(days=1)
+
+    def marketing(self, cid, kind, channel, moment, facts, control, sms_used, email_weeks, kind_windows, opted_out):
+        day = cal.localdate(moment)
+        if channel in opted_out:
+            if self.rng.random() < 0.1:  # an occasional request still arrives: the gate blocks it
+                self.add(cid, kind, channel, moment, facts, blocked=Reason.OPTED_OUT)
+            return
+        if channel == "email" and "email_undeliverable" in opted_out:
+            if self.rng.random() < 0.1:
+                self.add(cid, kind, channel, moment, facts, blocked=Reason.EMAIL_UNDELIVERABLE)
+            return
+        destination, reason = contact(channel, facts)
+        if reason:
+            if self.rng.random() < 0.1:
+                self.add(cid, kind, channel, moment, facts, blocked=reason)
+            return
+        if control:
+            self.add(cid, kind, channel, moment, facts, blocked=Reason.HOLDOUT)
+            return
+        if channel == "sms":
+            if sms_used[day] >= settings.SMS_DAILY_LIMIT:
+                return
+            if sms_used[(day.year, day.month)] >= settings.SMS_MONTHLY_LIMIT:
+                self.add(cid, kind, channel, moment, facts, blocked=Reason.CAP_SMS_MONTHLY)
+                return
+        else:
+            week = cal.window("week", day)[0]
+            if email_weeks[week] >= settings.EMAIL_WEEKLY_LIMIT:
+                return
+        cap = KINDS[kind].cap
+        if cap:
+            window = (kind, cal.window(cap.period, day)[0])
+            if kind_windows[window] >= cap.count:
+                return
+            kind_windows[window] += 1
+        if channel == "email":
+            email_weeks[cal.window("week", day)[0]] += 1
+        message = self.add(cid, kind, channel, moment, facts, destination=destination, usage=sms_used)
+        self.outcome(message, opted_out)
+
+    # --- rows ---------------------------------------------------------------------
+    def add(self, cid, kind, channel, moment, facts, *, reserva_id=None, blocked="", destination="", usage=None):
+        category = KINDS[kind].category
+        if not destination and not blocked:
+            destination, reason = contact(channel, facts)
+            if reason:
+                blocked = reason
+        self.n += 1
+        m = Message(
+            cliente_id=cid,
+            channel=channel,
+            kind=kind,
+            category=category,
+            idempotency_key=f"history:{cid}:{kind}:{self.n}",
+            reserva_id=reserva_id,
+            destination=destination if not blocked else "",
+            status="blocked" if blocked else "queued",
+            reason=blocked,
+            first_status="blocked" if blocked else "queued",
+            first_reason=blocked,
+            client_segment=self.segment_at(cid, moment),
+            scheduled_for=moment,
+            counts_on=cal.localdate(moment),
+            created_at=moment,
+            closed_at=moment if blocked else None,
+            queued_at=None if blocked else moment,
+            public_id=uuid.UUID(int=self.rng.getrandbits(128), version=4),
+        )
+        self.messages.append(m)
+        if not blocked:
+            if channel == "sms" and usage is not None:
+                usage[m.counts_on] += 1
+                usage[(m.counts_on.year, m.counts_on.month)] += 1
+            if category != "marketing":
+                self.deliver(m)
+        return m
+
+    def deliver(self, m):
+        rng, at = self.rng, m.created_at + datetime.timedelta(seconds=self.rng.randint(5, 90))
+        m.attempts, m.provider = 1, "demo"
+        if m.channel == "sms":
+            m.segments = 1 if rng.random() < 0.85 else 2
+            m.cost_clp = m.segments * settings.SMS_COST_PER_SEGMENT_CLP
+            roll = rng.random()
+            if roll < 0.955:
+                m.status, m.sent_at, m.delivered_at = (
+                    "delivered",
+                    at,
+                    at + datetime.timedelta(minutes=rng.randint(1, 30)),
+                )
+            elif roll < 0.985:
+                m.status, m.reason, m.sent_at, m.failed_at = "failed", Reason.PROVIDER_REJECTED, at, at
+            elif roll < 0.99:
+                m.status, m.reason = "unknown", Reason.PROVIDER_AMBIGUOUS
+            else:
+                m.status, m.sent_at = "sent", at
+        else:
+            m.status, m.sent_at = "sent", at
+        return m
+
+    def outcome(self, m, opted_out):
+        rng, i = self.rng, len(self.messages) - 1
+        self.deliver(m)
+        if m.channel == "email":
+            roll = rng.random()
+            if roll < 0.006:  # hard bounce: undeliverable from now on
+                m.status, m.reason, m.failed_at = "failed", Reason.EMAIL_UNDELIVERABLE, m.sent_at
+                self.events.append((i, "bounce"))
+                self.prefs[m.cliente_id]["email_undeliverable"] = m.destination
+                opted_out["email_undeliverable"] = m.sent_at  # no more email to that address
+                return
+            if roll < 0.015:
+                self.events.append((i, "bounce"))  # soft bounce
+                return
+            if rng.random() < 0.12:
+                m.opened_at, m.machine_open = m.sent_at + datetime.timedelta(seconds=3), True
+            elif rng.random() < 0.33:
+                m.opened_at = m.sent_at + datetime.timedelta(hours=rng.randint(1, 30))
+                if rng.random() < 0.15:
+                    m.clicked_at = m.opened_at + datetime.timedelta(minutes=rng.randint(1, 10))
+            if rng.random() < 0.0008:
+                self.events.append((i, "complaint"))
+                self.opt_out(i, m, "email", ConsentEvent.Source.COMPLAINT, opted_out)
+            elif rng.random() < 0.003:
+                self.opt_out(i, m, "email", ConsentEvent.Source.UNSUBSCRIBE_LINK, opted_out)
+            touch = m.clicked_at or (m.opened_at if not m.machine_open else None)
+        else:
+            if m.status == "delivered" and rng.random() < 0.02:
+                m.replied_at = m.delivered_at + datetime.timedelta(minutes=rng.randint(2, 600))
+                if rng.random() < 0.4:
+                    self.opt_out(i, m, "sms", ConsentEvent.Source.SMS_KEYWORD, opted_out, at=m.replied_at)
+            touch = m.delivered_at
+        # Some touches are followed by a booking: the campaign worked (the lift's signal).
+        if touch and rng.random() < 0.035:
+            created = touch + datetime.timedelta(hours=rng.randint(1, 60))
+            if cal.localdate(created) < self.today:
+                amount = rng.choice([45_000, 50_000, 72_000, 89_000])
+                self.bookings.append((m.cliente_id, created, amount))
+
+    def opt_out(self, i, m, channel, source, opted_out, at=None):
+        at = at or (m.opened_at or m.sent_at) + datetime.timedelta(minutes=5)
+        opted_out[channel] = at
+        self.consents.append((i, {"channel": channel, "scope": "marketing", "source": source, "created_at": at}))
+        self.prefs[m.cliente_id][f"accepts_marketing_{channel}"] = False
+
+    def control_bookings(self):
+        """Controls book on their own too (the baseline the treated group is compared with)."""
+        from ventas.models import Cliente
+
+        for cid in Cliente.objects.values_list("pk", flat=True):
+            if in_global_holdout(cid, settings.HOLDOUT_PERCENT, settings.HOLDOUT_KEY) and self.rng.random() < 0.25:
+                day = self.first_day + datetime.timedelta(days=self.rng.randrange(max(self.days, 1)))
+                self.bookings.append((cid, cal.at_local(day, datetime.time(12)), 50_000))
+
+    # --- write ----------------------------------------------------------------------
+    def write(self) -> dict:
+        from ventas.models import VentaReserva
+
+        self.control_bookings()
+        with transaction.atomic():
+            Message.objects.bulk_create(self.messages, batch_size=2000)
+            ConsentEvent.objects.bulk_create(
+                [
+                    ConsentEvent(
+                        cliente_id=self.messages[i].cliente_id,
+                        granted=False,
+                        message=self.messages[i],
+                        actor="demo",
+                        **fields,
+                    )
+                    for i, fields in self.consents
+                ],
+                batch_size=2000,
+            )
+            DeliveryEvent.objects.bulk_create(
+                [
+                    DeliveryEvent(
+                        message=self.messages[i],
+                        provider="demo",
+                        event_type=kind,
+                        normalized=kind,
+                        dedupe_key=f"demo:{kind}:{self.messages[i].public_id.hex}",
+                        received_at=self.messages[i].sent_at,
+                    )
+                    for i, kind in self.events
+                ],
+                batch_size=2000,
+            )
+            for cid, fields in self.prefs.items():
+                ClientPreferences.objects.update_or_create(cliente_id=cid, defaults=fields)
+            VentaReserva.objects.bulk_create(
+                [
+                    VentaReserva(
+                        cliente_id=cid,
+                        fecha_creacion=created,
+                        fecha_reserva=created + datetime.timedelta(days=3),
+                        total=amount,
+                        pagado=amount,
+                        estado_pago="pagado",
+                        estado_reserva="checkout" if created.date() < self.today else "pendiente",
+                    )
+                    for cid, created, amount in self.bookings
+                ],
+                batch_size=2000,
+            )
+        return {"messages": len(self.messages), "bookings": len(self.bookings), "opt_outs": len(self.consents)}
+
+
+def seed_history(days: int, *, today=None, seed: int = 1) -> dict:
+    """Write ``days`` of past messages for every client, then refresh the statistics over them."""
+    from .refresh import last_days, refresh
+
+    today = today or cal.localdate(timezone.now())
+    counts = HistoryBuilder(days, today=today, seed=seed).build()
+    now = cal.at_local(today, datetime.time(12)) if today != cal.localdate(timezone.now()) else timezone.now()
+    counts.update(refresh(last_days(days + 1, today=today), now=now, lift=True))
+    return counts
