@@ -242,6 +242,8 @@ def build_message(req: MessageRequest, kind: Kind, decision: Decision, now, *, s
         first_status=decision.status,
         first_reason=decision.reason,
         client_segment=segment,
+        when_capped=req.when_capped or "",
+        segment_rule=list(req.segments) if req.segments is not None else None,
         scheduled_for=decision.scheduled_for or now,
         counts_on=decision.counts_on or cal.localdate(now),
         expires_at=req.expires_at,
@@ -290,7 +292,7 @@ def promote_due(now=None, limit: int = CHUNK_SIZE) -> dict[str, int]:
         # Re-read under the locks: another sweep may have promoted some already.
         messages = list(Message.objects.filter(pk__in=[pk for pk, _cid in due], status=Status.SCHEDULED))
         kinds = {m.kind: get_kind(m.kind) for m in messages}
-        facts = load_facts(client_ids, with_segments=False)
+        facts = load_facts(client_ids, with_segments=any(m.segment_rule is not None for m in messages))
         usage = load_usage(client_ids, kinds.values(), now)
         queued, blocked = [], defaultdict(list)
         for m in messages:
@@ -302,6 +304,8 @@ def promote_due(now=None, limit: int = CHUNK_SIZE) -> dict[str, int]:
                 at=m.scheduled_for,
                 channel=m.channel,
                 category=m.category,
+                segments=tuple(m.segment_rule) if m.segment_rule is not None else None,
+                when_capped=m.when_capped or None,
                 exclude_id=m.pk,
             )
             if decision.status == Status.QUEUED:

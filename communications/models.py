@@ -218,6 +218,10 @@ class Message(models.Model):
     first_reason = models.CharField(
         _("motivo de la primera decisión"), max_length=30, choices=Reason.choices, blank=True, default=""
     )
+    # The request's own rules, kept so a scheduled message is re-decided by them when promoted:
+    # a campaign set to "No enviar" when capped must not go out the next day instead.
+    when_capped = models.CharField(_("si el cliente llegó a su límite"), max_length=5, blank=True, default="")
+    segment_rule = models.JSONField(_("segmentos permitidos"), null=True, blank=True)
     # The client's segment when the gate decided: history must not move with the live segment.
     client_segment = models.CharField(_("segmento del cliente"), max_length=30, blank=True, default="")
 
