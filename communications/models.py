@@ -264,6 +264,12 @@ class Message(models.Model):
         verbose_name = _("mensaje")
         verbose_name_plural = _("mensajes")
         ordering = ["-created_at", "-id"]
+        # Actions that stop a message or release a cap slot are not "view": roles grant them by name.
+        permissions = [
+            ("cancel_pending", _("Puede cancelar mensajes pendientes")),
+            ("settle_unknown", _("Puede resolver envíos inciertos")),
+            ("mark_transactional", _("Puede marcar una campaña como transaccional")),
+        ]
         indexes = [
             models.Index(fields=["cliente", "counts_on"], name="msg_client_day"),
             models.Index(fields=["status", "scheduled_for"], name="msg_status_due"),
