@@ -353,6 +353,54 @@ class TriggerSetting(models.Model):
         return self.name
 
 
+class CampaignRun(models.Model):
+    """One preview or send of a campaign, run by a Celery task; the admin polls it for progress.
+
+    The admin request only creates this row and starts the task, so a campaign to
+    100,000 clients never runs inside a staff member's request. The task walks the
+    audience in pages and checks ``stop_requested`` between pages ("Detener campaña").
+    """
+
+    class Mode(models.TextChoices):
+        PREVIEW = "preview", _("Vista previa")
+        SEND = "send", _("Envío")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("En espera")
+        RUNNING = "running", _("En curso")
+        DONE = "done", _("Terminado")
+        STOPPED = "stopped", _("Detenido")
+        FAILED = "failed", _("Con error")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="runs", verbose_name=_("campaña"))
+    mode = models.CharField(_("modo"), max_length=7, choices=Mode.choices)
+    state = models.CharField(_("estado"), max_length=7, choices=State.choices, default=State.PENDING)
+    requested_by = models.CharField(_("pedido por"), max_length=150, blank=True, default="")
+    total = models.PositiveIntegerField(_("destinatarios estimados"), default=0)
+    processed = models.PositiveIntegerField(_("procesados"), default=0)
+    # Counts so far, in the shape of campaigns.Summary.as_json (plain data).
+    summary = models.JSONField(_("resultado"), default=dict, blank=True)
+    stop_requested = models.BooleanField(_("detención pedida"), default=False)
+    error = models.CharField(_("error"), max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(_("creado"), default=timezone.now)
+    started_at = models.DateTimeField(_("inicio"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("fin"), null=True, blank=True)
+
+    ACTIVE_STATES = (State.PENDING, State.RUNNING)
+
+    class Meta:
+        verbose_name = _("ejecución de campaña")
+        verbose_name_plural = _("ejecuciones de campaña")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.campaign} · {self.get_mode_display()} ({self.get_state_display()})"
+
+    @property
+    def finished(self) -> bool:
+        return self.state not in self.ACTIVE_STATES
+
+
 class SweepRun(models.Model):
     """One run of a beat task: the dashboard's "last run", the silent-sweep alert and /healthz/sistema."""
 

@@ -73,3 +73,12 @@ def poll_sms_replies():
     counts = poll_replies()
     log.info("sms reply poll: %s", counts)
     return counts
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def run_campaign(run_id: int):
+    """A campaign preview or send, started from the admin; progress is saved on the CampaignRun row."""
+    from .campaign_runs import execute
+
+    run = execute(run_id)
+    return run.state if run else None
