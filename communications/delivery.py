@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from ventas.models import CampaignInteraction, Cliente
 
+from . import suppression
 from .actions import settle_interrupted, transition
 from .channels import email as email_channel
 from .channels.errors import AmbiguousError, ChannelError, ConfigurationError, PermanentError, TransientError
@@ -88,7 +89,8 @@ def recheck(message: Message, now) -> tuple[str, str]:
     with locked_clients([message.cliente_id]):
         cliente = Cliente.objects.get(pk=message.cliente_id)
         prefs = Prefs.of(ClientPreferences.objects.filter(cliente_id=message.cliente_id).first())
-    facts = ClientFacts(message.cliente_id, cliente.telefono, cliente.email, prefs)
+        suppressed = suppression.suppressed_channels(cliente.telefono, cliente.email)
+    facts = ClientFacts(message.cliente_id, cliente.telefono, cliente.email, prefs, suppressed=suppressed)
     channel, destination, reason = choose_channel(get_kind(message.kind), message.category, facts, message.channel)
     if reason == Reason.OPTED_OUT:
         return Status.CANCELLED, reason

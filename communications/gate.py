@@ -23,6 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from . import calendar as cal
+from . import suppression
 from .kinds import Kind, get_kind
 from .models import COUNTED_STATUSES, ClientPreferences, CommunicationLimit, Message, Reason, Status
 from .policy import ClientFacts, Decision, Prefs, Usage, decide
@@ -190,14 +191,18 @@ def load_facts(client_ids, *, with_segments: bool) -> dict[int, ClientFacts]:
     if with_segments:
         qs, fields = qs.with_segments(), [*fields, "segment"]
     prefs = {p.cliente_id: Prefs.of(p) for p in ClientPreferences.objects.filter(cliente_id__in=client_ids)}
+    rows = list(qs.values(*fields))
+    addresses = {row["pk"]: suppression.addresses_of(row["telefono"], row["email"]) for row in rows}
+    opted_out = suppression.suppressed(pair for own in addresses.values() for pair in own.items())
     facts = {}
-    for row in qs.values(*fields):
+    for row in rows:
         facts[row["pk"]] = ClientFacts(
             cliente_id=row["pk"],
             telefono=row["telefono"],
             email=row["email"],
             prefs=prefs.get(row["pk"], Prefs()),
             segment=row.get("segment"),
+            suppressed=frozenset(c for c, a in addresses[row["pk"]].items() if (c, a) in opted_out),
         )
     return facts
 

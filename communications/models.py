@@ -100,6 +100,32 @@ class ConsentEvent(models.Model):
         return f"{verb} {self.channel}/{self.scope} ({self.get_source_display()})"
 
 
+class AddressOptOut(models.Model):
+    """An address (email or phone) whose owner asked for no more marketing.
+
+    Ley 19.496 art. 28 B protects the person at the address, not a CRM row: a couple
+    sharing an email, or a duplicate client record, must not resume marketing to an
+    address that unsubscribed. Keyed by the normalised address (email lowercased,
+    phone E.164); read only through ``communications.suppression``.
+    """
+
+    channel = models.CharField(_("canal"), max_length=5, choices=Channel.choices)
+    address = models.CharField(_("dirección"), max_length=254)
+    cliente = models.ForeignKey(
+        Cliente, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("pedido por")
+    )
+    source = models.CharField(_("origen"), max_length=20, blank=True, default="")
+    created_at = models.DateTimeField(_("fecha"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("baja de una dirección")
+        verbose_name_plural = _("bajas de direcciones")
+        constraints = [models.UniqueConstraint(fields=["channel", "address"], name="one_opt_out_per_address")]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} · {self.pk}"
+
+
 class CommunicationLimit(models.Model):
     """The row the gate locks to serialise decisions per client.
 
