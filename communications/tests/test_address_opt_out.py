@@ -102,3 +102,20 @@ def test_the_preference_centre_says_an_opt_out_covers_everyone_sharing_the_addre
     page = Client().get(f"/c/preferencias/{tokens.make(tokens.PREFERENCES, sent.public_id)}/").content.decode()
     assert "aunque otra persona registrada con nosotros comparta ese correo o ese número" in page
     assert Message.objects.count() == 1
+
+
+def test_the_opt_out_locks_every_client_record_sharing_the_address_in_one_transaction(monkeypatch):
+    from communications import gate as gate_module
+
+    rosa = new_client(email="familia.soto@example.com")
+    raul = new_client(email="familia.soto@example.com")
+    other = new_client(email="otra@example.com")
+    locked = []
+    real = gate_module.lock_clients
+    monkeypatch.setattr(gate_module, "lock_clients", lambda ids: (locked.append(sorted(ids)), real(ids)))
+
+    api.opt_out(rosa, channel="email", scope="marketing", source="one_click")
+
+    # One lock set: the gate deciding for Raúl waits for the whole opt-out, or runs wholly before it.
+    assert locked == [sorted([rosa.pk, raul.pk])]
+    assert other.pk not in locked[0]
