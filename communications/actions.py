@@ -10,11 +10,13 @@ import logging
 
 from django.utils import timezone
 
+from . import suppression
 from .gate import locked_clients
 from .kinds import get_kind
 from .models import (
     PENDING_STATUSES,
     TRANSITIONS,
+    AddressOptOut,
     ClientPreferences,
     ConsentEvent,
     Message,
@@ -98,7 +100,10 @@ def set_consent(
     except KeyError:
         raise ValueError(f"unsupported consent change: channel={channel!r} scope={scope!r}") from None
     now = now or timezone.now()
-    with locked_clients([cliente_id]):
+    addresses = _addresses_reached(cliente_id, channel, scope)
+    sharing = {ch: [c for c in suppression.clients_sharing(ch, a) if c != cliente_id] for ch, a in addresses.items()}
+    # Every record sharing the address is locked with the client, so no decision slips between the writes.
+    with locked_clients({cliente_id, *(c for ids in sharing.values() for c in ids)}):
         prefs, _ = ClientPreferences.objects.get_or_create(cliente_id=cliente_id)
         for flag in flags:
             setattr(prefs, flag, granted)
@@ -114,12 +119,65 @@ def set_consent(
             message_id=message_id,
             created_at=now,
         )
-        if not granted:
+        if granted:
+            # The address's owner said yes again (marketing, or ALTA); other records keep their own choice.
+            for ch, address in addresses.items():
+                AddressOptOut.objects.filter(channel=ch, address=address).delete()
+        else:
             cancelled = cancel_forbidden(cliente_id, Prefs.of(prefs), now=now)
             log.info(
                 "consent withdrawn cliente=%s channel=%s scope=%s cancelled=%d", cliente_id, channel, scope, cancelled
             )
+            for ch, address in addresses.items():
+                AddressOptOut.objects.get_or_create(
+                    channel=ch,
+                    address=address,
+                    defaults={"cliente_id": cliente_id, "source": source, "created_at": now},
+                )
+                for other in sharing[ch]:
+                    _withdraw_shared_address(other, ch, cliente_id, source=source, actor=actor, now=now)
     return event
+
+
+# Withdrawals that stop marketing to the address itself ("all" stops everything, marketing included).
+_ADDRESS_SCOPES = (ConsentEvent.Scope.MARKETING, ConsentEvent.Scope.ALL)
+
+
+def _addresses_reached(cliente_id: int, channel: str, scope: str) -> dict[str, str]:
+    """{channel: normalised address} a marketing consent change of this client applies to."""
+    if scope not in _ADDRESS_SCOPES:
+        return {}
+    from ventas.models import Cliente
+
+    row = Cliente.objects.filter(pk=cliente_id).values("telefono", "email").first()
+    if row is None:
+        return {}
+    own = suppression.addresses_of(row["telefono"], row["email"])
+    return {ch: a for ch, a in own.items() if channel in ("all", ch)}
+
+
+def _withdraw_shared_address(cliente_id: int, channel: str, origin_id: int, *, source, actor, now) -> None:
+    """Another record with the same address: its marketing on that channel stops, with its own ledger entry."""
+    prefs, _ = ClientPreferences.objects.get_or_create(cliente_id=cliente_id)
+    flag = f"accepts_marketing_{channel}"
+    if not getattr(prefs, flag):
+        return
+    setattr(prefs, flag, False)
+    prefs.save()
+    ConsentEvent.objects.create(
+        cliente_id=cliente_id,
+        channel=channel,
+        scope=ConsentEvent.Scope.MARKETING,
+        granted=False,
+        source=source,
+        actor=actor[:150],
+        evidence={"direccion_compartida_con_cliente": origin_id},
+        created_at=now,
+    )
+    cancelled = cancel_forbidden(cliente_id, Prefs.of(prefs), now=now)
+    log.info(
+        "address opt-out reached cliente=%s channel=%s from=%s cancelled=%d", cliente_id, channel, origin_id, cancelled
+    )
 
 
 # Which (channel, scope) each consent flag stands for, for edits made flag by flag (admin).

@@ -5,7 +5,10 @@ actions.update_preferences (one ConsentEvent per change, pending messages
 cancelled), and cancelling goes through actions.cancel_messages.
 """
 
+import logging
+
 from django.contrib import admin, messages
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
@@ -18,6 +21,7 @@ from ventas.models import Cliente
 from . import actions
 from .admin_templates import MessageTemplateAdmin
 from .models import (
+    PENDING_STATUSES,
     ClientPreferences,
     ConsentEvent,
     DeliveryEvent,
@@ -29,6 +33,8 @@ from .models import (
 )
 from .triggers import TRIGGERS
 from .usage import usage_snapshot
+
+log = logging.getLogger(__name__)
 
 
 class ReadOnlyAdminMixin:
@@ -161,34 +167,64 @@ class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     readonly_fields = [f.name for f in Message._meta.fields]
     actions = ["cancel_pending", "resolve_unknown_as_sent", "resolve_unknown_as_failed"]
 
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_staff
+    def has_cancel_pending_permission(self, request):
+        return request.user.has_perm("communications.cancel_pending")
 
-    @admin.action(description=_("Cancelar los mensajes pendientes seleccionados"), permissions=["view"])
+    def has_settle_unknown_permission(self, request):
+        return request.user.has_perm("communications.settle_unknown")
+
+    @admin.action(description=_("Cancelar los mensajes pendientes seleccionados"), permissions=["cancel_pending"])
     def cancel_pending(self, request, queryset):
-        n = actions.cancel_messages(queryset, Reason.STAFF_CANCELLED, detail=f"por {request.user.get_username()}")
+        pending = queryset.filter(status__in=PENDING_STATUSES)
+        if not _confirmed(request):
+            return self._confirm(request, queryset, pending, _("Cancelar mensajes pendientes"), "cancel_pending")
+        n = actions.cancel_messages(pending, Reason.STAFF_CANCELLED, detail=f"por {request.user.get_username()}")
+        log.info("staff user=%s cancelled %d pending message(s)", request.user.pk, n)
         self.message_user(
             request, ngettext("%d mensaje cancelado.", "%d mensajes cancelados.", n) % n, messages.SUCCESS
         )
 
     # An ambiguous send the provider's status cannot settle (no batch id) stays "unknown"
     # and keeps its cap slot; staff who checked with the provider or the client settle it.
-    @admin.action(description=_("Resolver inciertos: sí se enviaron"), permissions=["view"])
+    @admin.action(description=_("Resolver inciertos: sí se enviaron"), permissions=["settle_unknown"])
     def resolve_unknown_as_sent(self, request, queryset):
-        self._resolve(request, queryset, Status.SENT, "")
+        return self._resolve(request, queryset, Status.SENT, "", "resolve_unknown_as_sent")
 
-    @admin.action(description=_("Resolver inciertos: no se enviaron (libera el cupo)"), permissions=["view"])
+    @admin.action(description=_("Resolver inciertos: no se enviaron (libera el cupo)"), permissions=["settle_unknown"])
     def resolve_unknown_as_failed(self, request, queryset):
-        self._resolve(request, queryset, Status.FAILED, Reason.PROVIDER_AMBIGUOUS)
+        return self._resolve(request, queryset, Status.FAILED, Reason.PROVIDER_AMBIGUOUS, "resolve_unknown_as_failed")
 
-    def _resolve(self, request, queryset, status, reason):
-        n = actions.transition(
-            queryset.filter(status=Status.UNKNOWN),
-            status,
-            reason=reason,
-            detail=f"resuelto por {request.user.get_username()}",
-        )
+    def _resolve(self, request, queryset, status, reason, action):
+        unknown = queryset.filter(status=Status.UNKNOWN)
+        if not _confirmed(request):
+            title = (
+                _("Resolver envíos inciertos como enviados")
+                if status == Status.SENT
+                else _("Resolver envíos inciertos como no enviados")
+            )
+            return self._confirm(request, queryset, unknown, title, action)
+        n = actions.transition(unknown, status, reason=reason, detail=f"resuelto por {request.user.get_username()}")
+        log.info("staff user=%s settled %d unknown message(s) as %s", request.user.pk, n, status)
         self.message_user(request, ngettext("%d mensaje resuelto.", "%d mensajes resueltos.", n) % n, messages.SUCCESS)
+
+    def _confirm(self, request, selected, affected, title, action):
+        """The intermediate page: what the action will touch, and a button that really does it."""
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": title,
+            "action": action,
+            "selected": [str(pk) for pk in selected.values_list("pk", flat=True)],
+            "affected": affected.select_related("cliente")[:100],
+            "affected_count": affected.count(),
+            "skipped_count": selected.count() - affected.count(),
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/communications/message/confirm_action.html", context)
+
+
+def _confirmed(request) -> bool:
+    return request.POST.get("confirmado") == "si"
 
 
 @admin.register(ConsentEvent)
@@ -199,18 +235,12 @@ class ConsentEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["cliente"]
 
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_staff
-
 
 @admin.register(DeliveryEvent)
 class DeliveryEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["received_at", "provider", "event_type", "normalized", "raw_status", "message"]
     list_filter = ["provider", "event_type", "normalized"]
     date_hierarchy = "received_at"
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_staff
 
 
 admin.site.register(MessageTemplate, MessageTemplateAdmin)

@@ -8,24 +8,28 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from ventas.admin import CampaignAdmin as BaseCampaignAdmin
+from ventas.admin import clp
 from ventas.models import Campaign
 from ventas.segments import SEGMENT_LABELS, SEGMENTS
 
 from . import (
     admin_calls,  # noqa: F401  (registers the VIP call list, which the campaign list links to)
+    campaign_runs,
     campaigns,
 )
+from .channels.sms.preview import preview_sms, segment_limit_message
 from .kinds import KINDS
-from .models import Channel, Status
+from .models import CampaignRun, Channel, Status
 from .pending import pending_by_segment
 from .rendering import TemplateError, render_string
 
@@ -75,6 +79,10 @@ class CampaignForm(forms.ModelForm):
                 self.add_error(
                     name, _("La plantilla no se puede usar: solo admite {{ nombre }} y {{ nombre_completo }}.")
                 )
+        if channel == Channel.SMS and data.get("sms_template") and "sms_template" not in self.errors:
+            sms = preview_sms(data["sms_template"], data.get("kind") or "campaign", context=campaigns.SAMPLE_CLIENT)
+            if sms.over_limit:
+                self.add_error("sms_template", segment_limit_message(sms))
         return data
 
 
@@ -100,69 +108,187 @@ class CampaignAdmin(BaseCampaignAdmin):
     ]
 
     def get_urls(self):
+        view = self.admin_site.admin_view
         own = [
-            path(
-                "<path:object_id>/vista-previa/",
-                self.admin_site.admin_view(self.preview_view),
-                name="ventas_campaign_preview",
-            ),
-            path(
-                "pendientes-por-segmento/",
-                self.admin_site.admin_view(self.pending_view),
-                name="ventas_campaign_pending_by_segment",
-            ),
+            path("<path:object_id>/vista-previa/", view(self.preview_view), name="ventas_campaign_preview"),
+            path("<path:object_id>/detener/", view(self.stop_view), name="ventas_campaign_stop"),
+            path("<path:object_id>/resultados/", view(self.results_view), name="ventas_campaign_results"),
+            path("ejecucion/<int:run_id>/", view(self.run_view), name="ventas_campaign_run"),
+            path("ejecucion/<int:run_id>/progreso.json", view(self.progress_view), name="ventas_campaign_progress"),
+            path("pendientes-por-segmento/", view(self.pending_view), name="ventas_campaign_pending_by_segment"),
         ]
         return own + super().get_urls()
 
     @admin.display(description=gettext_lazy("vista previa"))
     def vista_previa(self, obj):
         return format_html(
-            '<a href="{}">{}</a>', reverse("admin:ventas_campaign_preview", args=[obj.pk]), _("Vista previa")
+            '<a href="{}">{}</a> · <a href="{}">{}</a>',
+            reverse("admin:ventas_campaign_preview", args=[obj.pk]),
+            _("Vista previa"),
+            reverse("admin:ventas_campaign_results", args=[obj.pk]),
+            _("Resultados"),
         )
 
-    def preview_view(self, request, object_id):
-        """GET: the dry-run counts. POST (the confirm button, CSRF-protected): send, report, come back."""
+    def _campaign(self, request, object_id, *, change=False):
         campaign = self.get_object(request, unquote(object_id))
         if campaign is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        if not self.has_view_or_change_permission(request, campaign):
+            raise Http404(_("La campaña no existe."))
+        allowed = (
+            self.has_change_permission(request, campaign)
+            if change
+            else self.has_view_or_change_permission(request, campaign)
+        )
+        if not allowed:
             raise PermissionDenied
-        url = reverse("admin:ventas_campaign_preview", args=[campaign.pk])
+        return campaign
+
+    def preview_view(self, request, object_id):
+        """GET: start a dry run as a task and show it. POST (confirm, CSRF-protected): start the send task."""
+        campaign = self._campaign(request, object_id, change=request.method == "POST")
+        actor = request.user.get_username()
         if request.method == "POST":
-            if not self.has_change_permission(request, campaign):
-                raise PermissionDenied
             try:
-                summary = campaigns.send(campaign, timezone.now(), request.user.get_username())
+                run, started = campaign_runs.start_send(campaign, actor)
             except campaigns.CampaignError as exc:
                 self.message_user(request, str(exc), messages.ERROR)
-                return redirect(url)
-            self.log_change(request, campaign, _("Campaña enviada: %(c)s") % {"c": campaigns.describe(summary)})
-            self.message_user(
-                request, _("Campaña enviada. %(c)s") % {"c": campaigns.describe(summary)}, messages.SUCCESS
-            )
-            return redirect(url)
+                return redirect(reverse("admin:ventas_campaign_preview", args=[campaign.pk]))
+            if started:
+                self.log_change(request, campaign, _("Envío de la campaña iniciado"))
+                self.message_user(request, _("Envío iniciado. Esta página muestra su avance."), messages.SUCCESS)
+            else:
+                self.message_user(
+                    request, _("Esta campaña ya se está enviando o ya se envió: este es su resultado."), messages.INFO
+                )
+            return redirect(reverse("admin:ventas_campaign_run", args=[run.pk]))
 
-        summary, error = None, ""
-        try:
-            summary = campaigns.preview(campaign, timezone.now())
-        except campaigns.CampaignError as exc:
-            error = str(exc)
+        run_id = request.GET.get("ejecucion", "")
+        run = (
+            CampaignRun.objects.filter(pk=run_id, campaign=campaign, mode=CampaignRun.Mode.PREVIEW).first()
+            if (run_id.isdigit())
+            else None
+        )
+        error = ""
+        if run is None:
+            try:
+                run = campaign_runs.start_preview(campaign, actor)
+            except campaigns.CampaignError as exc:
+                error = str(exc)
+            else:
+                return redirect(reverse("admin:ventas_campaign_preview", args=[campaign.pk]) + f"?ejecucion={run.pk}")
+        return TemplateResponse(
+            request, "admin/communications/campaign/preview.html", self._run_context(request, campaign, run, error)
+        )
+
+    def run_view(self, request, run_id):
+        run = CampaignRun.objects.filter(pk=run_id).select_related("campaign").first()
+        if run is None:
+            raise Http404(_("La ejecución no existe."))
+        campaign = self._campaign(request, str(run.campaign_id))
+        if run.mode == CampaignRun.Mode.PREVIEW:
+            return redirect(reverse("admin:ventas_campaign_preview", args=[campaign.pk]) + f"?ejecucion={run.pk}")
+        return TemplateResponse(
+            request, "admin/communications/campaign/preview.html", self._run_context(request, campaign, run, "")
+        )
+
+    def progress_view(self, request, run_id):
+        """Small JSON for polling: state and counts so far."""
+        run = CampaignRun.objects.filter(pk=run_id).first()
+        if run is None:
+            raise Http404
+        self._campaign(request, str(run.campaign_id))
+        summary = campaigns.Summary.from_json(run.summary)
+        return JsonResponse(
+            {
+                "estado": run.state,
+                "estado_texto": str(run.get_state_display()),
+                "terminado": run.finished,
+                "procesados": run.processed,
+                "total": run.total,
+                "resultados": summary.statuses(),
+            }
+        )
+
+    def stop_view(self, request, object_id):
+        """Detener campaña (POST only): stop its task between pages and cancel its pending messages."""
+        campaign = self._campaign(request, object_id, change=True)
+        if request.method != "POST":
+            return redirect(reverse("admin:ventas_campaign_results", args=[campaign.pk]))
+        cancelled = campaign_runs.stop(campaign, request.user.get_username())
+        self.log_change(request, campaign, _("Campaña detenida"))
+        self.message_user(
+            request,
+            ngettext(
+                "Campaña detenida: %(n)d mensaje pendiente cancelado.",
+                "Campaña detenida: %(n)d mensajes pendientes cancelados.",
+                cancelled,
+            )
+            % {"n": cancelled},
+            messages.WARNING,
+        )
+        return redirect(reverse("admin:ventas_campaign_results", args=[campaign.pk]))
+
+    def results_view(self, request, object_id):
+        """The campaign's messages by outcome, with replies and opt-outs (two aggregate queries)."""
+        campaign = self._campaign(request, object_id)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "original": campaign,
-            "title": _("Vista previa: %(name)s") % {"name": campaign.name},
             "campaign": campaign,
-            "error": error,
+            "title": _("Resultados: %(name)s") % {"name": campaign.name},
+            "results": campaigns.results(campaign),
+            "last_send": campaign.runs.filter(mode=CampaignRun.Mode.SEND).first(),
+            "can_stop": self.has_change_permission(request, campaign)
+            and campaign.status in (Campaign.Status.ACTIVE, Campaign.Status.SENDING, Campaign.Status.SENT),
+        }
+        return TemplateResponse(request, "admin/communications/campaign/results.html", context)
+
+    def _run_context(self, request, campaign, run, error):
+        content, summary = None, None
+        if not error:
+            try:
+                content = campaigns.content_preview(campaign)
+            except campaigns.CampaignError as exc:
+                error = str(exc)
+        if run is not None and (run.summary or run.finished):
+            summary = campaigns.Summary.from_json(run.summary)
+        send_blocker = ""
+        try:
+            campaigns.check_can_send(campaign, timezone.now())
+        except campaigns.CampaignError as exc:
+            send_blocker = str(exc)
+        is_preview = run is None or run.mode == CampaignRun.Mode.PREVIEW
+        title = _("Vista previa: %(name)s") if is_preview else _("Envío: %(name)s")
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": campaign,
+            "title": title % {"name": campaign.name},
+            "campaign": campaign,
+            "run": run,
+            "is_preview": is_preview,
+            "error": error or (run.error if run else ""),
+            "content": content,
             "summary": summary,
+            "filters": campaigns.audience_filters(campaign),
             "status_rows": status_rows(summary) if summary else [],
             "segment_rows": segment_rows(summary) if summary else [],
+            "deferred_days": summary.deferred_days() if summary else [],
+            "empty_segments": [SEGMENT_LABELS[s] for s in campaigns.empty_segments(campaign, summary)]
+            if summary and run.finished
+            else [],
+            "total_cost": clp(campaigns.total_cost_clp(campaign, summary)) if summary and content else "",
+            "message_cost": clp(content.cost_clp) if content and content.segments else "",
             "outcome_headers": [campaigns.OUTCOME_LABELS[s] for s in campaigns.OUTCOME_ORDER],
-            "segments_label": ", ".join(str(SEGMENT_LABELS[s]) for s in campaign.segments or [])
-            or _("Todos los segmentos"),
-            "can_send": bool(summary) and self.has_change_permission(request, campaign),
+            "send_blocker": send_blocker,
+            "can_send": is_preview
+            and bool(run and run.state == CampaignRun.State.DONE)
+            and not error
+            and not send_blocker
+            and self.has_change_permission(request, campaign),
+            "can_stop": not is_preview and self.has_change_permission(request, campaign) and run and not run.finished,
+            "refresh": bool(run and not run.finished),
         }
-        return TemplateResponse(request, "admin/communications/campaign/preview.html", context)
 
     def pending_view(self, request):
         """Staff-only: scheduled and queued messages per client segment and kind."""

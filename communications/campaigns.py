@@ -7,9 +7,10 @@ never one per client. Idempotency keys are deterministic
 (the gate's dry run) decides exactly what a send at the same instant would.
 """
 
+import datetime
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext_lazy as _
@@ -17,9 +18,11 @@ from django.utils.translation import gettext_lazy as _
 from ventas.models import Campaign, Cliente
 from ventas.segments import SEGMENT_LABELS, SEGMENTS
 
+from . import calendar as cal
 from .gate import MessageRequest, Outcome, request_messages
 from .kinds import KINDS
-from .models import Channel, Reason
+from .models import Channel, Reason, Status
+from .rendering import TemplateError, render_string
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +41,11 @@ OUTCOME_LABELS = {
 OUTCOME_ORDER = ("queued", "scheduled", "blocked", "duplicate")
 # A scheduled message with no reason is simply waiting for the campaign's send time.
 NO_REASON_LABEL = _("Hora de envío de la campaña")
+# Segments are money: the text is counted with a long real first name, so a campaign
+# that fits with "Ana" cannot cost an extra segment (or fail over the limit) for a long name.
+LONGEST_NAME = "Maximiliano"
+LONGEST_FULL_NAME = "Maximiliano Hernández Valenzuela"
+SAMPLE_CLIENT = {"nombre": LONGEST_NAME, "nombre_completo": LONGEST_FULL_NAME}
 
 
 class CampaignError(ValueError):
@@ -53,6 +61,8 @@ class Summary:
     by_reason: Counter = field(default_factory=Counter)  # reason -> n (blocked, deferred, duplicate)
     by_status_reason: Counter = field(default_factory=Counter)  # (status, reason) -> n
     by_segment: dict = field(default_factory=lambda: defaultdict(Counter))  # segment -> Counter(status)
+    by_day: Counter = field(default_factory=Counter)  # local day a scheduled message will go -> n
+    stopped: bool = False
 
     def add(self, outcome: Outcome, segment: str) -> None:
         self.total += 1
@@ -61,6 +71,39 @@ class Summary:
         if outcome.reason:
             self.by_reason[outcome.reason] += 1
         self.by_segment[segment][outcome.status] += 1
+        if outcome.status == Status.SCHEDULED and outcome.decision.scheduled_for:
+            self.by_day[cal.localdate(outcome.decision.scheduled_for)] += 1
+
+    @property
+    def sendable(self) -> int:
+        """Messages that go now or later (each costs money; duplicates and blocked do not)."""
+        return self.by_status["queued"] + self.by_status["scheduled"]
+
+    def deferred_days(self) -> list[tuple[datetime.date, int]]:
+        return sorted(self.by_day.items())
+
+    def as_json(self) -> dict:
+        """Plain data for CampaignRun.summary; from_json reads it back."""
+        return {
+            "total": self.total,
+            "by_status_reason": [[st, r, n] for (st, r), n in sorted(self.by_status_reason.items())],
+            "by_segment": {seg: dict(c) for seg, c in self.by_segment.items()},
+            "by_day": {d.isoformat(): n for d, n in sorted(self.by_day.items())},
+            "stopped": self.stopped,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Summary":
+        summary = cls(total=data.get("total", 0), stopped=data.get("stopped", False))
+        for status, reason, n in data.get("by_status_reason", []):
+            summary.by_status[status] += n
+            summary.by_status_reason[(status, reason)] += n
+            if reason:
+                summary.by_reason[reason] += n
+        for segment, counts in data.get("by_segment", {}).items():
+            summary.by_segment[segment].update(counts)
+        summary.by_day.update({datetime.date.fromisoformat(d): n for d, n in data.get("by_day", {}).items()})
+        return summary
 
     def statuses(self) -> dict[str, int]:
         return {s: self.by_status[s] for s in OUTCOME_ORDER if self.by_status[s]}
@@ -129,6 +172,95 @@ def check_sendable(campaign: Campaign) -> None:
         raise CampaignError(_("La campaña por SMS necesita una plantilla SMS."))
     if campaign.channel == Channel.EMAIL and not (campaign.email_subject.strip() and campaign.email_body.strip()):
         raise CampaignError(_("La campaña por email necesita asunto y cuerpo."))
+    if campaign.channel == Channel.SMS:
+        from .channels.sms.preview import segment_limit_message
+
+        sms = sms_preview(campaign)
+        if sms.over_limit:
+            raise CampaignError(segment_limit_message(sms))
+
+
+def check_can_send(campaign: Campaign, now) -> None:
+    """Only an active campaign inside its dates is sent; a paused or finished one is only previewed."""
+    if campaign.status != Campaign.Status.ACTIVE:
+        raise CampaignError(
+            _("La campaña está «%(status)s»: solo una campaña «Activa» se puede enviar.")
+            % {"status": campaign.get_status_display()}
+        )
+    today = cal.localdate(now)
+    if campaign.start_date and today < campaign.start_date:
+        raise CampaignError(
+            _("La campaña empieza el %(d)s; aún no se puede enviar.") % {"d": f"{campaign.start_date:%d-%m-%Y}"}
+        )
+    if campaign.end_date and today > campaign.end_date:
+        raise CampaignError(
+            _("La campaña terminó el %(d)s; ya no se puede enviar.") % {"d": f"{campaign.end_date:%d-%m-%Y}"}
+        )
+
+
+def sms_preview(campaign: Campaign):
+    """The campaign SMS as a client with a long name reads it (opt-out line included), counted and priced.
+
+    Raises CampaignError when the text cannot be rendered.
+    """
+    from .channels.sms.preview import preview_sms
+
+    try:
+        return preview_sms(campaign.sms_template, campaign.kind, context=SAMPLE_CLIENT)
+    except TemplateError as exc:
+        raise CampaignError(_("La plantilla SMS no se puede usar: %(e)s") % {"e": exc}) from exc
+
+
+@dataclass(frozen=True)
+class ContentPreview:
+    """What one client receives, and what one message costs."""
+
+    subject: str
+    text: str
+    segments: int | None = None
+    cost_clp: int = 0
+    accents_removed: bool = False
+
+
+def content_preview(campaign: Campaign) -> ContentPreview:
+    if campaign.channel == Channel.SMS:
+        sms = sms_preview(campaign)
+        return ContentPreview("", sms.text, sms.segments, sms.cost_clp)
+    try:
+        return ContentPreview(
+            render_string(campaign.email_subject, SAMPLE_CLIENT), render_string(campaign.email_body, SAMPLE_CLIENT)
+        )
+    except TemplateError as exc:
+        raise CampaignError(_("El email no se puede usar: %(e)s") % {"e": exc}) from exc
+
+
+def total_cost_clp(campaign: Campaign, summary: Summary) -> int:
+    """What the messages that go (now or later) cost; email has no per-message price."""
+    if campaign.channel != Channel.SMS:
+        return 0
+    return summary.sendable * sms_preview(campaign).cost_clp
+
+
+def empty_segments(campaign: Campaign, summary: Summary) -> list[str]:
+    """Chosen segments with no client in the audience (a VIP tier that is empty is worth knowing)."""
+    return [s for s in campaign.segments or [] if not sum(summary.by_segment.get(s, {}).values())]
+
+
+def audience_filters(campaign: Campaign) -> list[tuple[str, str]]:
+    """Every filter that narrows the audience, as (Spanish label, value) for the preview header."""
+    from ventas.admin import clp
+
+    rows = [
+        (
+            str(_("Segmentos")),
+            ", ".join(str(SEGMENT_LABELS[s]) for s in campaign.segments or []) or str(_("Todos los segmentos")),
+        )
+    ]
+    if campaign.target_min_visits:
+        rows.append((str(_("Visitas mínimas")), str(campaign.target_min_visits)))
+    if campaign.target_min_spend:
+        rows.append((str(_("Gasto mínimo")), clp(campaign.target_min_spend)))
+    return rows
 
 
 def audience(campaign: Campaign):
@@ -191,27 +323,95 @@ def campaign_requests(campaign: Campaign, now) -> Iterator[MessageRequest]:
             yield build_request(campaign, cliente_id, now)
 
 
-def _run(campaign: Campaign, now, *, dry_run: bool, page_size: int) -> Summary:
+# Called after each page with the counts so far; returning False stops before the next page.
+Progress = Callable[[Summary, int], bool]
+
+
+def _run(campaign: Campaign, now, *, dry_run: bool, page_size: int, progress: Progress | None = None) -> Summary:
     check_sendable(campaign)
     summary = Summary()
+    processed = 0
     for page in audience_pages(campaign, page_size):
         segment_of = dict(page)
         outcomes = request_messages([build_request(campaign, cid, now) for cid, _s in page], now=now, dry_run=dry_run)
         for outcome in outcomes:
             summary.add(outcome, segment_of[outcome.request.cliente_id])
+        processed += len(page)
+        if progress is not None and progress(summary, processed) is False:
+            summary.stopped = True
+            break
     return summary
 
 
-def preview(campaign: Campaign, now, *, page_size: int = PAGE_SIZE) -> Summary:
+def preview(campaign: Campaign, now, *, page_size: int = PAGE_SIZE, progress: Progress | None = None) -> Summary:
     """What sending at ``now`` would do, client by client, without writing anything."""
-    return _run(campaign, now, dry_run=True, page_size=page_size)
+    return _run(campaign, now, dry_run=True, page_size=page_size, progress=progress)
 
 
-def send(campaign: Campaign, now, actor: str, *, page_size: int = PAGE_SIZE) -> Summary:
-    """Send the campaign through the gate, page by page. Safe to repeat: a second run only finds duplicates."""
-    summary = _run(campaign, now, dry_run=False, page_size=page_size)
+def send(
+    campaign: Campaign, now, actor: str, *, page_size: int = PAGE_SIZE, progress: Progress | None = None
+) -> Summary:
+    """Send the campaign through the gate, page by page. Safe to repeat: a second run only finds duplicates.
+
+    The caller checks ``check_can_send`` first (status and dates), before marking the campaign as sending.
+    """
+    summary = _run(campaign, now, dry_run=False, page_size=page_size, progress=progress)
     # The first send's time stands; a repeat changes nothing.
     Campaign.objects.filter(pk=campaign.pk, sent_at__isnull=True).update(sent_at=now)
     campaign.refresh_from_db(fields=["sent_at"])
     log.info("campaign %s sent by %s: %s", campaign.pk, actor, dict(summary.by_status))
     return summary
+
+
+@dataclass
+class Results:
+    """A campaign's messages as they stand: per status (with reasons), replies, opt-outs, cost."""
+
+    total: int = 0
+    rows: list = field(default_factory=list)  # (status, Spanish label, n, [(reason label, n)])
+    replies: int = 0
+    opt_outs: int = 0
+    cost_clp: int = 0
+
+
+# The order staff read a campaign's outcome in.
+RESULT_ORDER = (
+    Status.SCHEDULED,
+    Status.QUEUED,
+    Status.SENDING,
+    Status.SENT,
+    Status.DELIVERED,
+    Status.UNKNOWN,
+    Status.FAILED,
+    Status.BLOCKED,
+    Status.CANCELLED,
+    Status.EXPIRED,
+)
+
+
+def results(campaign: Campaign) -> Results:
+    from django.db.models import Count, Sum
+
+    from .models import ConsentEvent, Message
+
+    grouped = (
+        Message.objects.filter(campaign=campaign)
+        .values("status", "reason")
+        .annotate(n=Count("pk"), replied=Count("replied_at"), cost=Sum("cost_clp"))
+        .order_by()
+    )
+    by_status: dict[str, list] = defaultdict(list)
+    out = Results()
+    for row in grouped:
+        by_status[row["status"]].append((row["reason"], row["n"]))
+        out.total += row["n"]
+        out.replies += row["replied"]
+        out.cost_clp += row["cost"] or 0
+    for status in RESULT_ORDER:
+        if status in by_status:
+            reasons = sorted(((reason_label(r), n) for r, n in by_status[status] if r), key=lambda x: -x[1])
+            out.rows.append((status.value, str(status.label), sum(n for _r, n in by_status[status]), reasons))
+    out.opt_outs = (
+        ConsentEvent.objects.filter(message__campaign=campaign, granted=False).values("cliente_id").distinct().count()
+    )
+    return out

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from ventas.models import CampaignInteraction, Cliente
 
+from . import suppression
 from .actions import settle_interrupted, transition
 from .channels import email as email_channel
 from .channels.errors import AmbiguousError, ChannelError, ConfigurationError, PermanentError, TransientError
@@ -27,7 +28,6 @@ from .kinds import get_kind
 from .models import ClientPreferences, Message, Reason, Status
 from .ops import metrics
 from .policy import ClientFacts, Prefs, choose_channel
-from .privacy.suppression import suppressed_channels
 from .rendering import TemplateError, render_message
 
 log = logging.getLogger(__name__)
@@ -90,8 +90,13 @@ def recheck(message: Message, now) -> tuple[str, str]:
     with locked_clients([message.cliente_id]):
         cliente = Cliente.objects.get(pk=message.cliente_id)
         prefs = Prefs.of(ClientPreferences.objects.filter(cliente_id=message.cliente_id).first())
-    suppressed = suppressed_channels({cliente.pk: (cliente.telefono, cliente.email)}).get(cliente.pk, frozenset())
-    facts = ClientFacts(message.cliente_id, cliente.telefono, cliente.email, prefs, suppressed=suppressed)
+        suppressed = suppression.suppressed_channels(cliente.telefono, cliente.email)
+        erased = suppression.erased_channels({cliente.pk: (cliente.telefono, cliente.email)}).get(
+            cliente.pk, frozenset()
+        )
+    facts = ClientFacts(
+        message.cliente_id, cliente.telefono, cliente.email, prefs, suppressed=suppressed, erased=erased
+    )
     channel, destination, reason = choose_channel(get_kind(message.kind), message.category, facts, message.channel)
     if reason == Reason.OPTED_OUT:
         return Status.CANCELLED, reason

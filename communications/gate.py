@@ -23,11 +23,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from . import calendar as cal
+from . import suppression
 from .kinds import Kind, get_kind
 from .models import COUNTED_STATUSES, ClientPreferences, CommunicationLimit, Message, Reason, Status
 from .ops import metrics
 from .policy import ClientFacts, Decision, Prefs, Usage, decide
-from .privacy.suppression import suppressed_channels
 
 log = logging.getLogger(__name__)
 
@@ -204,7 +204,9 @@ def load_facts(client_ids, *, with_segments: bool) -> dict[int, ClientFacts]:
         qs, fields = qs.with_segments(), [*fields, "segment"]
     prefs = {p.cliente_id: Prefs.of(p) for p in ClientPreferences.objects.filter(cliente_id__in=client_ids)}
     rows = list(qs.values(*fields))
-    suppressed = suppressed_channels({row["pk"]: (row["telefono"], row["email"]) for row in rows})
+    addresses = {row["pk"]: suppression.addresses_of(row["telefono"], row["email"]) for row in rows}
+    opted_out = suppression.suppressed(pair for own in addresses.values() for pair in own.items())
+    erased = suppression.erased_channels({row["pk"]: (row["telefono"], row["email"]) for row in rows})
     facts = {}
     for row in rows:
         facts[row["pk"]] = ClientFacts(
@@ -213,7 +215,8 @@ def load_facts(client_ids, *, with_segments: bool) -> dict[int, ClientFacts]:
             email=row["email"],
             prefs=prefs.get(row["pk"], Prefs()),
             segment=row.get("segment"),
-            suppressed=suppressed.get(row["pk"], frozenset()),
+            suppressed=frozenset(c for c, a in addresses[row["pk"]].items() if (c, a) in opted_out),
+            erased=erased.get(row["pk"], frozenset()),
         )
     return facts
 
@@ -269,6 +272,8 @@ def build_message(req: MessageRequest, kind: Kind, decision: Decision, now, *, s
         first_status=decision.status,
         first_reason=decision.reason,
         client_segment=segment,
+        when_capped=req.when_capped or "",
+        segment_rule=list(req.segments) if req.segments is not None else None,
         scheduled_for=decision.scheduled_for or now,
         counts_on=decision.counts_on or cal.localdate(now),
         expires_at=req.expires_at,
@@ -317,7 +322,7 @@ def promote_due(now=None, limit: int = CHUNK_SIZE) -> dict[str, int]:
         # Re-read under the locks: another sweep may have promoted some already.
         messages = list(Message.objects.filter(pk__in=[pk for pk, _cid in due], status=Status.SCHEDULED))
         kinds = {m.kind: get_kind(m.kind) for m in messages}
-        facts = load_facts(client_ids, with_segments=False)
+        facts = load_facts(client_ids, with_segments=any(m.segment_rule is not None for m in messages))
         usage = load_usage(client_ids, kinds.values(), now)
         holdout_shares = load_campaign_holdouts({m.campaign_id for m in messages})
         queued, blocked = [], defaultdict(list)
@@ -330,6 +335,8 @@ def promote_due(now=None, limit: int = CHUNK_SIZE) -> dict[str, int]:
                 at=m.scheduled_for,
                 channel=m.channel,
                 category=m.category,
+                segments=tuple(m.segment_rule) if m.segment_rule is not None else None,
+                when_capped=m.when_capped or None,
                 exclude_id=m.pk,
                 campaign_holdout=holdout_shares.get(m.campaign_id),
             )

@@ -100,6 +100,32 @@ class ConsentEvent(models.Model):
         return f"{verb} {self.channel}/{self.scope} ({self.get_source_display()})"
 
 
+class AddressOptOut(models.Model):
+    """An address (email or phone) whose owner asked for no more marketing.
+
+    Ley 19.496 art. 28 B protects the person at the address, not a CRM row: a couple
+    sharing an email, or a duplicate client record, must not resume marketing to an
+    address that unsubscribed. Keyed by the normalised address (email lowercased,
+    phone E.164); read only through ``communications.suppression``.
+    """
+
+    channel = models.CharField(_("canal"), max_length=5, choices=Channel.choices)
+    address = models.CharField(_("dirección"), max_length=254)
+    cliente = models.ForeignKey(
+        Cliente, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("pedido por")
+    )
+    source = models.CharField(_("origen"), max_length=20, blank=True, default="")
+    created_at = models.DateTimeField(_("fecha"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("baja de una dirección")
+        verbose_name_plural = _("bajas de direcciones")
+        constraints = [models.UniqueConstraint(fields=["channel", "address"], name="one_opt_out_per_address")]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} · {self.pk}"
+
+
 class CommunicationLimit(models.Model):
     """The row the gate locks to serialise decisions per client.
 
@@ -223,6 +249,10 @@ class Message(models.Model):
     first_reason = models.CharField(
         _("motivo de la primera decisión"), max_length=30, choices=Reason.choices, blank=True, default=""
     )
+    # The request's own rules, kept so a scheduled message is re-decided by them when promoted:
+    # a campaign set to "No enviar" when capped must not go out the next day instead.
+    when_capped = models.CharField(_("si el cliente llegó a su límite"), max_length=5, blank=True, default="")
+    segment_rule = models.JSONField(_("segmentos permitidos"), null=True, blank=True)
     # The client's segment when the gate decided: history must not move with the live segment.
     client_segment = models.CharField(_("segmento del cliente"), max_length=30, blank=True, default="")
 
@@ -276,14 +306,18 @@ class Message(models.Model):
         verbose_name = _("mensaje")
         verbose_name_plural = _("mensajes")
         ordering = ["-created_at", "-id"]
+        # Actions that stop a message or release a cap slot are not "view": roles grant them by name.
+        permissions = [
+            ("cancel_pending", _("Puede cancelar mensajes pendientes")),
+            ("settle_unknown", _("Puede resolver envíos inciertos")),
+            ("mark_transactional", _("Puede marcar una campaña como transaccional")),
+            ("send_transactional", _("Puede enviar mensajes transaccionales desde la ficha del cliente")),
+        ]
         indexes = [
             models.Index(fields=["cliente", "counts_on"], name="msg_client_day"),
             models.Index(fields=["status", "scheduled_for"], name="msg_status_due"),
             # The stats refresh rebuilds one local day at a time.
             models.Index(fields=["counts_on"], name="msg_counts_on"),
-        ]
-        permissions = [
-            ("send_transactional", _("Puede enviar mensajes transaccionales desde la ficha del cliente")),
         ]
 
     def __str__(self):
@@ -362,6 +396,54 @@ class TriggerSetting(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class CampaignRun(models.Model):
+    """One preview or send of a campaign, run by a Celery task; the admin polls it for progress.
+
+    The admin request only creates this row and starts the task, so a campaign to
+    100,000 clients never runs inside a staff member's request. The task walks the
+    audience in pages and checks ``stop_requested`` between pages ("Detener campaña").
+    """
+
+    class Mode(models.TextChoices):
+        PREVIEW = "preview", _("Vista previa")
+        SEND = "send", _("Envío")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("En espera")
+        RUNNING = "running", _("En curso")
+        DONE = "done", _("Terminado")
+        STOPPED = "stopped", _("Detenido")
+        FAILED = "failed", _("Con error")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="runs", verbose_name=_("campaña"))
+    mode = models.CharField(_("modo"), max_length=7, choices=Mode.choices)
+    state = models.CharField(_("estado"), max_length=7, choices=State.choices, default=State.PENDING)
+    requested_by = models.CharField(_("pedido por"), max_length=150, blank=True, default="")
+    total = models.PositiveIntegerField(_("destinatarios estimados"), default=0)
+    processed = models.PositiveIntegerField(_("procesados"), default=0)
+    # Counts so far, in the shape of campaigns.Summary.as_json (plain data).
+    summary = models.JSONField(_("resultado"), default=dict, blank=True)
+    stop_requested = models.BooleanField(_("detención pedida"), default=False)
+    error = models.CharField(_("error"), max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(_("creado"), default=timezone.now)
+    started_at = models.DateTimeField(_("inicio"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("fin"), null=True, blank=True)
+
+    ACTIVE_STATES = (State.PENDING, State.RUNNING)
+
+    class Meta:
+        verbose_name = _("ejecución de campaña")
+        verbose_name_plural = _("ejecuciones de campaña")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.campaign} · {self.get_mode_display()} ({self.get_state_display()})"
+
+    @property
+    def finished(self) -> bool:
+        return self.state not in self.ACTIVE_STATES
 
 
 class SweepRun(models.Model):

@@ -48,8 +48,10 @@ class ClientFacts:
     email: str
     prefs: Prefs = Prefs()
     segment: str | None = None
-    # Channels whose address is on the suppression list (an erased client's phone or email).
+    # Channels whose address (shared with other client records, maybe) opted out of marketing.
     suppressed: frozenset[str] = frozenset()
+    # Channels whose address belonged to an erased client (hashed suppression list, Ley 21.719).
+    erased: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -88,13 +90,18 @@ class Decision:
         return self.status != BLOCKED
 
 
-def consent_reason(kind: Kind, category: str, channel: str, prefs: Prefs) -> str:
-    """Opt-outs. Transactional messages respect only the channel opt-out."""
+def consent_reason(kind: Kind, category: str, channel: str, prefs: Prefs, suppressed: frozenset = frozenset()) -> str:
+    """Opt-outs. Transactional messages respect only the channel opt-out.
+
+    ``suppressed``: channels whose address opted out of marketing for every client record sharing it.
+    """
     if channel == Channel.SMS and not prefs.accepts_sms:
         return Reason.OPTED_OUT
     if channel == Channel.EMAIL and not prefs.accepts_email:
         return Reason.OPTED_OUT
     if category == Category.MARKETING:
+        if channel in suppressed:
+            return Reason.OPTED_OUT
         channel_marketing = prefs.accepts_marketing_sms if channel == Channel.SMS else prefs.accepts_marketing_email
         if not (prefs.accepts_promotional and channel_marketing):
             return Reason.OPTED_OUT
@@ -129,8 +136,8 @@ def choose_channel(kind: Kind, category: str, facts: ClientFacts, channel: str |
     """
     first_failure = None
     for ch in (channel,) if channel else kind.channels:
-        reason = consent_reason(kind, category, ch, facts.prefs)
-        if not reason and category == Category.MARKETING and ch in facts.suppressed:
+        reason = consent_reason(kind, category, ch, facts.prefs, facts.suppressed)
+        if not reason and category == Category.MARKETING and ch in facts.erased:
             reason = Reason.SUPPRESSED
         destination = ""
         if not reason:

@@ -91,3 +91,12 @@ def refresh_stats_nightly():
     from .stats.refresh import refresh_nightly
 
     return refresh_nightly()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def run_campaign(run_id: int):
+    """A campaign preview or send, started from the admin; progress is saved on the CampaignRun row."""
+    from .campaign_runs import execute
+
+    run = execute(run_id)
+    return run.state if run else None

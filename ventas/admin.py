@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils.translation import gettext_lazy as _
 
 from .models import Campaign, CampaignInteraction, Cliente, ReservaServicio, Servicio, VentaReserva
@@ -7,7 +6,8 @@ from .segments import SEGMENT_LABELS, SEGMENTS
 
 
 def clp(amount) -> str:
-    return f"${intcomma(amount or 0)}".replace(",", ".")
+    """Chilean pesos as staff write them, "$12.345", whatever the active locale's separator."""
+    return f"${int(amount or 0):,}".replace(",", ".")
 
 
 class SegmentFilter(admin.SimpleListFilter):

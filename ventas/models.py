@@ -168,6 +168,9 @@ class Campaign(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Borrador")
         ACTIVE = "active", _("Activa")
+        SENDING = "sending", _("En envío")
+        SENT = "sent", _("Enviada")
+        STOPPED = "stopped", _("Detenida")
         PAUSED = "paused", _("Pausada")
         COMPLETED = "completed", _("Completada")
 

@@ -21,7 +21,17 @@ from ventas.models import CampaignInteraction, Cliente
 from .. import audit
 from ..actions import cancel_messages
 from ..gate import locked_clients
-from ..models import PENDING_STATUSES, ClientPreferences, ConsentEvent, DeliveryEvent, Message, Reason, Status
+from ..models import (
+    PENDING_STATUSES,
+    AddressOptOut,
+    ClientPreferences,
+    ConsentEvent,
+    DeliveryEvent,
+    Message,
+    Reason,
+    Status,
+)
+from ..suppression import addresses_of
 from . import suppression
 from .models import DataRightsRequest
 
@@ -57,6 +67,12 @@ def erase_client(cliente_id: int, *, actor: str, from_command: bool = False, now
             raise ErasureRefused(cliente_id)
         for channel, address in (("sms", cliente.telefono), ("email", cliente.email)):
             suppression.suppress(channel, address or "")
+        # The address-level opt-out keeps the address in clear; the keyed hash now stands for it.
+        own = addresses_of(cliente.telefono, cliente.email)
+        report.counts["bajas_de_direccion"] = sum(
+            AddressOptOut.objects.filter(channel=channel, address=address).delete()[0]
+            for channel, address in own.items()
+        )
         pending = Message.objects.filter(cliente_id=cliente_id, status__in=PENDING_STATUSES)
         report.cancelled = cancel_messages(pending, Reason.SUPPRESSED, detail=ERASED, now=now)
 

@@ -52,7 +52,7 @@ def lift(channel: str, address: str, *, evidence: dict, now=None) -> int:
     )
 
 
-def suppressed_channels(contacts: dict[int, tuple[str | None, str]]) -> dict[int, frozenset[str]]:
+def erased_channels(contacts: dict[int, tuple[str | None, str]]) -> dict[int, frozenset[str]]:
     """{cliente_id: channels suppressed} for {cliente_id: (telefono, email)}, in one query."""
     wanted: dict[str, list[tuple[int, str]]] = {}
     for cliente_id, (telefono, email) in contacts.items():

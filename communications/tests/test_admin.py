@@ -32,7 +32,7 @@ def test_staff_cancel_pending_messages_with_a_reason(admin_client):
     message = request_message(req(ana), now=local(2026, 11, 25, 22)).message
     admin_client.post(
         reverse("admin:communications_message_changelist"),
-        {"action": "cancel_pending", "_selected_action": [message.pk]},
+        {"action": "cancel_pending", "_selected_action": [message.pk], "confirmado": "si"},
     )
     message.refresh_from_db()
     assert (message.status, message.reason) == (Status.CANCELLED, Reason.STAFF_CANCELLED)
@@ -145,8 +145,8 @@ def test_staff_settle_an_unknown_send_and_a_failed_one_frees_the_cap(admin_clien
     ids = [o.message.pk for o in outcomes]
     Message.objects.filter(pk__in=ids).update(status=Status.UNKNOWN)
     url = reverse("admin:communications_message_changelist")
-    admin_client.post(url, {"action": "resolve_unknown_as_sent", "_selected_action": [ids[0]]})
-    admin_client.post(url, {"action": "resolve_unknown_as_failed", "_selected_action": [ids[1]]})
+    admin_client.post(url, {"action": "resolve_unknown_as_sent", "_selected_action": [ids[0]], "confirmado": "si"})
+    admin_client.post(url, {"action": "resolve_unknown_as_failed", "_selected_action": [ids[1]], "confirmado": "si"})
     sent, failed = Message.objects.get(pk=ids[0]), Message.objects.get(pk=ids[1])
     assert sent.status == Status.SENT and sent.reason_detail == "resuelto por admin"
     assert (failed.status, failed.reason) == (Status.FAILED, Reason.PROVIDER_AMBIGUOUS)

@@ -6,8 +6,9 @@ from django.test import Client
 from django.urls import reverse
 
 import communications.admin_campaigns  # noqa: F401  (communications/admin.py will import it; see the branch notes)
+from communications import campaign_runs
 from communications.gate import request_messages
-from communications.models import Message, Status
+from communications.models import CampaignRun, Message, Status
 from communications.tests.helpers import client_without_phone, local, new_client, req, vip_client
 from ventas.tests.factories import CampaignFactory
 
@@ -26,17 +27,33 @@ def preview_url(campaign):
     return reverse("admin:ventas_campaign_preview", args=[campaign.pk])
 
 
+def open_preview(browser, campaign):
+    """GET starts the dry-run task; run it here (as the worker would) and read the page it redirects to."""
+    started = browser.get(preview_url(campaign))
+    assert started.status_code == 302
+    run = CampaignRun.objects.filter(campaign=campaign).latest("pk")
+    campaign_runs.execute(run.pk)
+    return browser.get(started.url)
+
+
+def confirm(browser, campaign):
+    """POST starts the send task; run it and read the run page."""
+    started = browser.post(preview_url(campaign))
+    run = CampaignRun.objects.filter(campaign=campaign, mode="send").latest("pk")
+    campaign_runs.execute(run.pk)
+    return browser.get(started.url)
+
+
 def test_the_preview_page_shows_spanish_counts_and_writes_nothing(admin_client):
     vip_client()
     vip_client()
     client_without_phone()
     campaign = CampaignFactory(name="Acceso anticipado")
 
-    response = admin_client.get(preview_url(campaign))
+    response = open_preview(admin_client, campaign)
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert "3 destinatarios" in html
     assert "Se envían ahora" in html and "Bloqueados" in html
     assert "Sin teléfono: 1" in html
     assert "VIP · gasto alto" in html and "Sin gasto" in html
@@ -61,15 +78,16 @@ def test_confirming_sends_the_campaign_and_reports_the_counts(admin_client):
     client_without_phone()
     campaign = CampaignFactory()
 
-    response = admin_client.post(preview_url(campaign), follow=True)
+    response = confirm(admin_client, campaign)
 
     assert Message.objects.filter(campaign=campaign, status=Status.QUEUED).count() == 1
     assert Message.objects.filter(campaign=campaign, status=Status.BLOCKED).count() == 1
     html = response.content.decode()
-    assert "Campaña enviada. 2 destinatarios: Se envían ahora: 1; Bloqueados: 1 (Sin teléfono: 1)" in html
+    assert "Campaña enviada: 1 de 2 destinatarios recibirán el mensaje" in html
+    assert "Sin teléfono: 1" in html
     campaign.refresh_from_db()
     assert campaign.sent_at == NOW
-    # Confirming again is harmless: every client is already a duplicate.
+    # Confirming again is harmless: nothing new is written.
     admin_client.post(preview_url(campaign))
     assert Message.objects.filter(campaign=campaign).count() == 2
 
@@ -86,6 +104,7 @@ def test_confirming_without_the_csrf_token_is_refused(admin_user):
 def test_an_unsendable_campaign_shows_why_instead_of_a_confirm_button(admin_client):
     campaign = CampaignFactory(sms_template="")
     html = admin_client.get(preview_url(campaign)).content.decode()
+    assert CampaignRun.objects.count() == 0
     assert "La campaña por SMS necesita una plantilla SMS." in html
     assert "Confirmar y enviar" not in html
 

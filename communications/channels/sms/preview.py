@@ -71,9 +71,9 @@ def template_variables(source: str) -> set[str]:
     return names
 
 
-def preview_sms(body: str, kind: str) -> SmsPreview:
-    """Raises TemplateError if the template cannot be rendered."""
-    context = {**{name: STAND_IN for name in template_variables(body)}, **SAMPLE_CONTEXT}
+def preview_sms(body: str, kind: str, context: dict | None = None) -> SmsPreview:
+    """Raises TemplateError if the template cannot be rendered. ``context`` overrides the sample values."""
+    context = {**{name: STAND_IN for name in template_variables(body)}, **SAMPLE_CONTEXT, **(context or {})}
     commercial = is_commercial(kind)
     text = finalize(render_string(body, context), commercial=commercial)
     info = count_segments(text)

@@ -24,6 +24,7 @@ class Command(BaseCommand):
             if dry_run:
                 summary = campaigns.preview(campaign, now)
             else:
+                campaigns.check_can_send(campaign, now)
                 summary = campaigns.send(campaign, now, actor="manage.py send_campaign")
         except campaigns.CampaignError as exc:
             raise CommandError(str(exc)) from exc
