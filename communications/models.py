@@ -363,5 +363,6 @@ class SweepRun(models.Model):
         return f"{self.task} {self.started_at:%Y-%m-%d %H:%M}"
 
 
-# The statistics rows live in their own package but belong to this app.
+# The statistics rows and the replies inbox live in their own packages but belong to this app.
+from .feedback.models import SmsReply  # noqa: E402,F401
 from .stats.models import Alert, DailyStat, LiftStat  # noqa: E402,F401

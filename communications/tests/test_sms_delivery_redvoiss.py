@@ -34,6 +34,9 @@ def redvoiss(settings):
     settings.MESSAGE_RETRY_BASE_SECONDS = 30
     settings.MESSAGE_MAX_ATTEMPTS = 5
     settings.SMS_COST_PER_SEGMENT_CLP = 12
+    # These scenarios drive the plain /send endpoint with reminders; reply-capable
+    # transactional SMS (the default) are covered in test_sms_replies.
+    settings.SMS_TRANSACTIONAL_REPLY_CAPABLE = False
     with responses.RequestsMock() as http:
         yield http
 
