@@ -16,6 +16,7 @@ from ventas.admin import ClienteAdmin as BaseClienteAdmin
 from ventas.models import Cliente
 
 from . import actions
+from .admin_replies import SmsReplyAdmin
 from .admin_templates import MessageTemplateAdmin
 from .models import (
     ClientPreferences,
@@ -24,6 +25,7 @@ from .models import (
     Message,
     MessageTemplate,
     Reason,
+    SmsReply,
     Status,
     TriggerSetting,
 )
@@ -214,6 +216,7 @@ class DeliveryEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 admin.site.register(MessageTemplate, MessageTemplateAdmin)
+admin.site.register(SmsReply, SmsReplyAdmin)
 
 
 @admin.register(TriggerSetting)

@@ -7,4 +7,4 @@ class CommunicationsConfig(AppConfig):
     verbose_name = _("Comunicaciones")
 
     def ready(self):
-        from . import signals  # noqa: F401  (connects the reservation signals)
+        from . import checks, signals  # noqa: F401  (registers the system checks; connects the reservation signals)

@@ -159,7 +159,7 @@ def test_marketing_goes_with_reply_commercial_and_the_opt_out_line_and_records_i
     payload = json.loads(sends(redvoiss)[0].request.body)
     assert payload["isCommercial"] is True
     assert payload["message_details"][0]["destination"] == cliente.telefono
-    assert payload["message"] == "Hola Sofia, 20% en tinas esta semana.\nResponde BAJA para no recibir mas"
+    assert payload["message"] == "Hola Sofia, 20% en tinas esta semana.\nPara no recibir mensajes, responde BAJA"
     message.refresh_from_db()
     assert (message.body, message.encoding, message.segments, message.cost_clp) == (
         payload["message"],
