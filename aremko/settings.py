@@ -383,4 +383,7 @@ SMS_MAX_SEGMENTS = env.int("SMS_MAX_SEGMENTS", default=3)
 # Provider status keeps changing for up to 24 h after sending (REDVOISS.md); replies
 # may come later, so they are polled for longer. The beat entries (admin) set how often.
 SMS_STATUS_POLL_HOURS = env.int("SMS_STATUS_POLL_HOURS", default=24)
-SMS_REPLY_POLL_HOURS = env.int("SMS_REPLY_POLL_HOURS", default=72)
+SMS_REPLY_POLL_HOURS = env.int("SMS_REPLY_POLL_HOURS", default=168)
+# Transactional SMS (reminders, confirmations) go out reply-capable too, so a BAJA answered
+# to a reminder is read. False sends them through the plain endpoint (no replies).
+SMS_TRANSACTIONAL_REPLY_CAPABLE = env.bool("SMS_TRANSACTIONAL_REPLY_CAPABLE", default=True)

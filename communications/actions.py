@@ -8,6 +8,8 @@ Consent changes lock the client like the gate does, write the ConsentEvent
 
 import logging
 
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from . import suppression
@@ -55,6 +57,10 @@ def transition(queryset, to_status: str, *, reason=None, detail=None, now=None, 
     stamp = _TIMESTAMP_OF.get(to_status)
     if stamp:
         updates[stamp] = now
+    if to_status == Status.DELIVERED:
+        # An "unknown" send later confirmed delivered did go out: it needs a sent_at (when the
+        # provider call started) so its replies are read and its window counts from the send.
+        updates["sent_at"] = Coalesce(F("sent_at"), F("provider_call_started_at"), Value(now))
     return queryset.filter(status__in=_SOURCES_OF[to_status]).update(**updates)
 
 

@@ -19,6 +19,7 @@ from ventas.admin import ClienteAdmin as BaseClienteAdmin
 from ventas.models import Cliente
 
 from . import actions
+from .admin_replies import SmsReplyAdmin
 from .admin_templates import MessageTemplateAdmin
 from .models import (
     PENDING_STATUSES,
@@ -28,6 +29,7 @@ from .models import (
     Message,
     MessageTemplate,
     Reason,
+    SmsReply,
     Status,
     TriggerSetting,
 )
@@ -244,6 +246,7 @@ class DeliveryEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 admin.site.register(MessageTemplate, MessageTemplateAdmin)
+admin.site.register(SmsReply, SmsReplyAdmin)
 
 
 @admin.register(TriggerSetting)

@@ -7,14 +7,11 @@ class CommunicationsConfig(AppConfig):
     verbose_name = _("Comunicaciones")
 
     def ready(self):
-        from . import signals  # noqa: F401  (connects the reservation signals)
+        # Registers the system checks and connects the reservation signals.
+        from . import audit, checks, roles, signals  # noqa: F401
         from .ops import logs, metrics
 
         logs.connect_celery()
         metrics.connect_celery()
-        from . import audit
-
         audit.register_model_changes()
-        from . import roles
-
         roles.connect(self)

@@ -466,7 +466,9 @@ class SweepRun(models.Model):
         return f"{self.task} {self.started_at:%Y-%m-%d %H:%M}"
 
 
-# The statistics rows live in their own package but belong to this app.
+# Rows that live in their own packages (statistics, the replies inbox, data rights, the
+# audit trail) but belong to this app.
 from .audit import AuditEvent  # noqa: E402,F401
+from .feedback.models import SmsReply  # noqa: E402,F401
 from .privacy.models import DataRightsRequest, SuppressionEntry  # noqa: E402,F401
 from .stats.models import Alert, DailyStat, LiftStat  # noqa: E402,F401

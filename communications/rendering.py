@@ -7,6 +7,8 @@ values. An unknown variable is an error, not a silent blank: a message reading
 """
 
 from django.template import Context, Engine, TemplateSyntaxError
+from django.template.base import TextNode
+from django.utils.translation import gettext
 
 from .defaults import DEFAULT_TEMPLATES
 from .models import MessageTemplate
@@ -43,15 +45,27 @@ def client_context(cliente) -> dict:
 
 
 def render_string(source: str, context: dict) -> str:
+    """The rendered text; TemplateError (in Spanish, for staff) if it cannot be used as it is."""
+    from .template_checks import spanish_syntax_error, stray_delimiter, variables_used
+
     safe = {k: v for k, v in context.items() if isinstance(v, ALLOWED_CONTEXT_TYPES)}
     try:
-        output = _ENGINE.from_string(source).render(Context(safe, autoescape=False))
+        template = _ENGINE.from_string(source)
+        output = template.render(Context(safe, autoescape=False))
     except TemplateSyntaxError as exc:
-        raise TemplateError(f"syntax: {exc}") from exc
+        raise TemplateError(spanish_syntax_error(exc)) from exc
     except Exception as exc:  # a staff-edited template must never crash a sweep
         raise TemplateError(f"{type(exc).__name__}: {exc}") from exc
     if _MISSING in output:
-        raise TemplateError("unknown variable in template")
+        missing = sorted(variables_used(source) - set(safe))
+        raise TemplateError(
+            gettext("Variable desconocida en la plantilla: %(names)s")
+            % {"names": ", ".join("{{ " + name + " }}" for name in missing) or "?"}
+        )
+    excerpt = next(filter(None, map(stray_delimiter, (n.s for n in template.nodelist.get_nodes_by_type(TextNode)))), "")
+    if excerpt:
+        # "Hola {{ nombre, te esperamos" would reach the client braces and all.
+        raise TemplateError(gettext("Llaves sin cerrar en la plantilla cerca de «%(text)s»") % {"text": excerpt})
     return output.strip()
 
 

@@ -1,8 +1,11 @@
 """Which batches to poll, and how often.
 
 Statuses keep changing for up to 24 hours; a young batch changes fast and an old
-one slowly, so old batches are polled less often. The throttle lives in the
-cache: losing it costs an extra HTTP call, never a wrong status.
+one slowly, so old batches are polled less often. Replies are different: a BAJA
+may come days later and must take effect within two minutes (Ley 19.496 art. 28 B),
+so every batch in the reply window is asked on every run of the one-minute beat
+(the throttle only stops runs closer together than that). The throttle lives in
+the cache: losing it costs an extra HTTP call, never a wrong status.
 """
 
 import logging
@@ -21,18 +24,25 @@ log = logging.getLogger(__name__)
 # (age below, poll at most every N seconds); older than the last bound: every 30 minutes.
 _INTERVALS = ((timedelta(minutes=15), 0), (timedelta(hours=2), 120), (timedelta(hours=6), 600))
 _OLD_INTERVAL = 1800
+# Replies: young batches on every run, older ones at most every 50 s (beat runs every 60 s).
+_REPLY_INTERVALS = ((timedelta(minutes=15), 0),)
+_REPLY_OLD_INTERVAL = 50
 
 
-def poll_interval(age: timedelta) -> int:
-    for bound, seconds in _INTERVALS:
+def poll_interval(age: timedelta, kind: str = "status") -> int:
+    if kind == "replies":
+        intervals, old = _REPLY_INTERVALS, _REPLY_OLD_INTERVAL
+    else:
+        intervals, old = _INTERVALS, _OLD_INTERVAL
+    for bound, seconds in intervals:
         if age < bound:
             return seconds
-    return _OLD_INTERVAL
+    return old
 
 
 def due_for_poll(kind: str, batch_id: str, age: timedelta) -> bool:
     """True if this batch should be asked now; claims the slot for the interval (cache.add is atomic)."""
-    seconds = poll_interval(age)
+    seconds = poll_interval(age, kind)
     if not seconds:
         return True
     return cache.add(f"communications:poll:{kind}:{batch_id}", 1, timeout=seconds)

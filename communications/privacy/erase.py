@@ -29,6 +29,7 @@ from ..models import (
     DeliveryEvent,
     Message,
     Reason,
+    SmsReply,
     Status,
 )
 from ..suppression import addresses_of
@@ -91,6 +92,7 @@ def erase_client(cliente_id: int, *, actor: str, from_command: bool = False, now
         report.counts["interacciones"] = CampaignInteraction.objects.filter(cliente_id=cliente_id).update(
             details=ERASED
         )
+        report.counts["respuestas_sms"] = SmsReply.objects.filter(cliente_id=cliente_id).update(phone="", text=ERASED)
         ClientPreferences.objects.filter(cliente_id=cliente_id).update(email_undeliverable="")
         report.counts["historial_admin"] = _scrub_admin_log(cliente, cliente_id)
         report.counts["auditoria"] = _scrub_audit(cliente_id)

@@ -8,7 +8,7 @@ from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.utils import timezone
 
-from ..models import DeliveryEvent, Message
+from ..models import DeliveryEvent, Message, SmsReply
 
 PURGED = "[depurado]"
 
@@ -38,4 +38,8 @@ def purge_old_bodies(now=None, *, batch: int = 5000) -> dict[str, int]:
         if not ids:
             break
         counts["eventos"] += DeliveryEvent.objects.filter(pk__in=ids).update(payload={})
+    # Reply texts are message bodies too; their classification and dates stay.
+    counts["respuestas"] = (
+        SmsReply.objects.filter(received_at__lt=cutoff).exclude(text=PURGED).update(text=PURGED, phone="")
+    )
     return counts

@@ -4,6 +4,7 @@ import datetime
 import itertools
 
 import responses
+from django.conf import settings
 
 from communications import api
 from communications.delivery import deliver
@@ -24,9 +25,8 @@ def use_redvoiss(settings) -> None:
 
 def sent_sms(http: responses.RequestsMock, cliente, batch_id, *, kind="campaign", now=TUESDAY_11, **fields) -> Message:
     """A message sent through the (mocked) provider under ``batch_id``; returns the fresh row."""
-    marketing = kind != "appointment_reminder"
-    path = "/sendWithReply" if marketing else "/send"
-    http.post(f"{URL}{path}", json={"batchId": batch_id})
+    reply_capable = kind != "appointment_reminder" or settings.SMS_TRANSACTIONAL_REPLY_CAPABLE
+    http.post(f"{URL}{'/sendWithReply' if reply_capable else '/send'}", json={"batchId": batch_id})
     defaults = {"custom_text": "Hola {{ nombre }}, 20% esta semana."} if kind == "campaign" else {}
     if kind == "appointment_reminder":
         defaults = {"context": {"fecha": "12/03", "hora": "18:30", "servicio": "Tina"}}

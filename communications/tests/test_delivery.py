@@ -53,7 +53,7 @@ def test_a_queued_sms_is_rendered_sent_and_recorded():
     sent = locmem.outbox[-1]
     assert sent.to == ana.telefono
     assert sent.body.startswith("Hola Ana, novedades en Aremko Spa.")
-    assert sent.body.endswith("Responde BAJA para no recibir mas")  # marketing: opt-out line, transliterated
+    assert sent.body.endswith("Para no recibir mensajes, responde BAJA")  # marketing: opt-out line, transliterated
     assert sent.commercial and sent.allow_reply and sent.reference == str(message.pk)
     row = reload(message)
     assert (row.status, row.attempts, row.segments, row.encoding, row.cost_clp) == ("sent", 1, 1, "GSM-7", 12)
@@ -105,7 +105,10 @@ def test_a_broken_template_blocks_the_message_with_a_clear_reason():
     message = queued_sms(custom_text="Hola {{ nombre_inexistente }}")
     assert delivery.deliver(message.pk, now=WED).outcome == Status.BLOCKED
     row = reload(message)
-    assert (row.reason, row.reason_detail) == (Reason.TEMPLATE_ERROR, "unknown variable in template")
+    assert (row.reason, row.reason_detail) == (
+        Reason.TEMPLATE_ERROR,
+        "Variable desconocida en la plantilla: {{ nombre_inexistente }}",
+    )
     broken = queued_sms(custom_text="Hola {% if %}")
     delivery.deliver(broken.pk, now=WED)
     assert reload(broken).reason == Reason.TEMPLATE_ERROR

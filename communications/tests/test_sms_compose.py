@@ -10,7 +10,13 @@ def test_marketing_sms_end_with_the_opt_out_line(settings):
     settings.SMS_TRANSLITERATE_MARKETING = False
     text = finalize("Hola Ana, 20% en tinas este mes.", commercial=True)
     assert text.endswith("\n" + opt_out_line())
-    assert opt_out_line() == "Responde BAJA para no recibir más"
+    assert opt_out_line() == "Para no recibir mensajes, responde BAJA"
+
+
+def test_the_opt_out_line_is_correct_spanish_that_costs_no_extra_segment():
+    """S-M6: "Responde BAJA para no recibir más" made every marketing SMS UCS-2 (or lost its accent)."""
+    assert count_segments(opt_out_line()).encoding == GSM7
+    assert has_opt_out_instruction(opt_out_line())
 
 
 def test_transactional_sms_get_no_opt_out_line():
@@ -25,7 +31,7 @@ def test_a_template_that_already_says_how_to_opt_out_is_left_alone():
 def test_the_word_baja_alone_is_not_an_opt_out_instruction():
     # "temporada baja" (low season) must not save the business the opt-out line.
     assert not has_opt_out_instruction("Aprovecha la temporada baja en Aremko")
-    assert finalize("Aprovecha la temporada baja", commercial=True).endswith("no recibir mas")
+    assert finalize("Aprovecha la temporada baja", commercial=True).endswith("responde BAJA")
 
 
 def test_the_opt_out_line_counts_in_the_segments(settings):

@@ -34,6 +34,9 @@ def redvoiss(settings):
     settings.MESSAGE_RETRY_BASE_SECONDS = 30
     settings.MESSAGE_MAX_ATTEMPTS = 5
     settings.SMS_COST_PER_SEGMENT_CLP = 12
+    # These scenarios drive the plain /send endpoint with reminders; reply-capable
+    # transactional SMS (the default) are covered in test_sms_replies.
+    settings.SMS_TRANSACTIONAL_REPLY_CAPABLE = False
     with responses.RequestsMock() as http:
         yield http
 
@@ -156,7 +159,7 @@ def test_marketing_goes_with_reply_commercial_and_the_opt_out_line_and_records_i
     payload = json.loads(sends(redvoiss)[0].request.body)
     assert payload["isCommercial"] is True
     assert payload["message_details"][0]["destination"] == cliente.telefono
-    assert payload["message"] == "Hola Sofia, 20% en tinas esta semana.\nResponde BAJA para no recibir mas"
+    assert payload["message"] == "Hola Sofia, 20% en tinas esta semana.\nPara no recibir mensajes, responde BAJA"
     message.refresh_from_db()
     assert (message.body, message.encoding, message.segments, message.cost_clp) == (
         payload["message"],

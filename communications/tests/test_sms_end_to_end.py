@@ -58,7 +58,7 @@ def test_an_sms_goes_out_is_delivered_and_a_baja_reply_opts_the_client_out(
     assert message.provider == "redvoiss" and message.provider_batch_id
     assert (message.segments, message.cost_clp) == (1, 12)
     (batch,) = fake_redvoiss.batches.values()
-    assert batch.with_reply and batch.commercial and batch.message.endswith("para no recibir mas")
+    assert batch.with_reply and batch.commercial and batch.message.endswith("responde BAJA")
 
     # Statuses progress at the fake (0.3 s steps); the beat task polls them through the worker.
     time.sleep(0.7)

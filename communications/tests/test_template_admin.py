@@ -23,7 +23,7 @@ def form(body, kind="reactivation_sms", channel="sms"):
 def test_a_marketing_preview_includes_the_opt_out_line_in_the_count(settings):
     settings.SMS_TRANSLITERATE_MARKETING = True
     preview = preview_sms("Hola {{ nombre }}, 20% en tu próxima tina.", "reactivation_sms")
-    assert preview.text == "Hola Francisca, 20% en tu proxima tina.\nResponde BAJA para no recibir mas"
+    assert preview.text == "Hola Francisca, 20% en tu proxima tina.\nPara no recibir mensajes, responde BAJA"
     assert (preview.encoding, preview.segments, preview.cost_clp) == ("GSM-7", 1, 12)
 
 
@@ -39,8 +39,13 @@ def test_a_transactional_preview_keeps_accents_and_shows_the_ucs2_cost():
     assert preview.encoding == "UCS-2" and preview.ucs2_characters == ["ó"] and preview.segments == 2
 
 
-def test_unknown_variables_get_a_stand_in_instead_of_an_error():
-    assert "xxxxxxxxxx" in preview_sms("Código {{ codigo_nuevo }}", "manual").text
+def test_the_live_counter_refuses_a_variable_the_kind_does_not_provide(admin_client):
+    answer = admin_client.post(
+        reverse(PREVIEW),
+        data=json.dumps({"body": "Código {{ codigo_nuevo }}", "kind": "manual"}),
+        content_type="application/json",
+    ).json()
+    assert answer["error"].startswith("La variable {{ codigo_nuevo }} no existe")
 
 
 def test_a_template_over_the_segment_limit_is_refused_in_spanish(settings):
@@ -59,9 +64,9 @@ def test_email_templates_are_not_counted():
     assert form("Hola. " * 400, kind="vip_newsletter", channel="email").is_valid()
 
 
-def test_a_syntax_error_is_a_validation_error():
+def test_a_syntax_error_is_a_validation_error_in_spanish():
     bound = form("Hola {% if %}")
-    assert not bound.is_valid() and "error" in bound.errors["body"][0]
+    assert not bound.is_valid() and bound.errors["body"] == ["La condición de un {% if %} está mal escrita."]
 
 
 def test_the_live_counter_endpoint_answers_staff_with_segments_and_cost(admin_client):
@@ -73,7 +78,8 @@ def test_the_live_counter_endpoint_answers_staff_with_segments_and_cost(admin_cl
     data = answer.json()
     assert answer.status_code == 200
     assert (data["encoding"], data["segments"], data["cost_clp"]) == ("UCS-2", 1, 12)
-    assert "ó" in data["warning"] and "segmento" in data["summary"]
+    assert data["summary"].startswith("Este texto usa 1 SMS (12 CLP por envío).")
+    assert "ó" in data["warning"] and "acentos" in data["warning"] and "UCS" not in data["warning"]
 
 
 def test_the_live_counter_reports_over_limit_and_template_errors(admin_client, settings):

@@ -26,7 +26,9 @@ _PUNCTUATION = str.maketrans(
 
 
 def opt_out_line() -> str:
-    return _("Responde BAJA para no recibir más")
+    # No accent on purpose: "más" alone would turn every marketing SMS into UCS-2
+    # (70 characters per segment instead of 160), and without it the Spanish is wrong.
+    return _("Para no recibir mensajes, responde BAJA")
 
 
 def strip_accents(text: str) -> str:

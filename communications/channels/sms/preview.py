@@ -4,6 +4,7 @@ Used by the template admin's live counter and by its validation, so what staff s
 is exactly what ``sender`` will bill (opt-out line and transliteration included).
 """
 
+import unicodedata
 from dataclasses import asdict, dataclass
 
 from django.conf import settings
@@ -15,19 +16,11 @@ from communications.kinds import KINDS
 from communications.models import Category
 from communications.rendering import TemplateError, render_string
 
-from .compose import finalize
+from .compose import finalize, has_opt_out_instruction, opt_out_line
 from .segments import count_segments, non_gsm7_characters
 
-# Plausible values of typical length; unknown variables get a 10-character stand-in.
-SAMPLE_CONTEXT = {
-    "nombre": "Francisca",
-    "nombre_completo": "Francisca Muñoz Soto",
-    "fecha": "14/03/2026",
-    "hora": "18:30",
-    "servicio": "Tina caliente con hidromasaje",
-    "novedad": "nuevas cabañas junto al lago",
-    "descuento": "20%",
-}
+# Each kind's declared variables have plausible samples (communications.template_checks);
+# anything else gets a 10-character stand-in here, and the validator refuses it.
 STAND_IN = "xxxxxxxxxx"
 _PARSER = Engine(debug=False, loaders=[], libraries={})
 
@@ -43,6 +36,10 @@ class SmsPreview:
     max_segments: int
     commercial: bool
     ucs2_characters: list[str]
+    # Marketing SMS lose their accents when that makes them cheaper (SMS_TRANSLITERATE_MARKETING):
+    # staff are told, with what the accents would have cost.
+    accents_removed: bool = False
+    segments_with_accents: int = 0
 
     @property
     def over_limit(self) -> bool:
@@ -73,10 +70,17 @@ def template_variables(source: str) -> set[str]:
 
 def preview_sms(body: str, kind: str, context: dict | None = None) -> SmsPreview:
     """Raises TemplateError if the template cannot be rendered. ``context`` overrides the sample values."""
-    context = {**{name: STAND_IN for name in template_variables(body)}, **SAMPLE_CONTEXT, **(context or {})}
+    from communications.template_checks import sample_context
+
+    context = {**{name: STAND_IN for name in template_variables(body)}, **sample_context(kind), **(context or {})}
     commercial = is_commercial(kind)
-    text = finalize(render_string(body, context), commercial=commercial)
+    rendered = render_string(body, context)
+    text = finalize(rendered, commercial=commercial)
     info = count_segments(text)
+    untouched = rendered.strip()
+    if commercial and not has_opt_out_instruction(untouched):
+        untouched = f"{untouched}\n{opt_out_line()}"
+    accents_removed = untouched != text
     return SmsPreview(
         text=text,
         encoding=info.encoding,
@@ -86,8 +90,15 @@ def preview_sms(body: str, kind: str, context: dict | None = None) -> SmsPreview
         cost_clp=info.cost_clp,
         max_segments=settings.SMS_MAX_SEGMENTS,
         commercial=commercial,
-        ucs2_characters=non_gsm7_characters(text),
+        ucs2_characters=visible(non_gsm7_characters(text)),
+        accents_removed=accents_removed,
+        segments_with_accents=count_segments(untouched).segments if accents_removed else info.segments,
     )
+
+
+def visible(characters: list[str]) -> list[str]:
+    """Drop invisible marks (an emoji's variation selector) from what staff are shown."""
+    return [c for c in characters if unicodedata.category(c) not in ("Mn", "Me", "Cf")]
 
 
 def segment_limit_message(preview: SmsPreview) -> str:

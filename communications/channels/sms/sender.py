@@ -64,8 +64,9 @@ def send(message, body: str, prepared: PreparedSms | None = None) -> Receipt:
             body=prepared.text,
             reference=str(message.pk),
             commercial=prepared.commercial,
-            # Marketing goes out reply-capable so that "BAJA" can be read (Ley 19.496).
-            allow_reply=prepared.commercial,
+            # Reply-capable so that "BAJA" can be read (Ley 19.496); a BAJA answered to a
+            # reminder counts too, so transactional SMS use it unless the setting says no.
+            allow_reply=prepared.commercial or settings.SMS_TRANSACTIONAL_REPLY_CAPABLE,
         )
     )
     return Receipt(

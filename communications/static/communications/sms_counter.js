@@ -6,6 +6,18 @@
     if (document.readyState !== "loading") fn();
     else document.addEventListener("DOMContentLoaded", fn);
   }
+  // The variables of the chosen kind (rendered by the server for every kind; shown for the current one).
+  ready(function () {
+    var holder = document.getElementById("template-variables");
+    var kind = document.getElementById("id_kind");
+    if (!holder || !kind) return;
+    var tables = JSON.parse(holder.dataset.tables || "{}");
+    function show() {
+      if (tables[kind.value]) holder.innerHTML = tables[kind.value];
+    }
+    kind.addEventListener("change", show);
+    show();
+  });
   ready(function () {
     var box = document.getElementById("sms-counter");
     var body = document.getElementById("id_body");
