@@ -121,6 +121,11 @@ class ClienteAdmin(BaseClienteAdmin):
             (_("Próximo SMS de marketing"), _next(u["next_sms"], u["next_sms_reason"])),
             (_("Próximo email de marketing"), _next(u["next_email"], u["next_email_reason"])),
         ]
+        prefs = ClientPreferences.objects.filter(cliente_id=obj.pk).first()
+        if prefs is not None and not prefs.accepts_sms:
+            rows.append((_("SMS"), _stopped(_("ningún SMS: tampoco confirmaciones ni recordatorios de reservas"))))
+        if prefs is not None and not prefs.accepts_email:
+            rows.append((_("Email"), _stopped(_("ningún email: tampoco confirmaciones ni encuestas"))))
         return format_html(
             "<table>{}</table>", format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", ((str(a), b) for a, b in rows))
         )
@@ -147,6 +152,10 @@ class ClienteAdmin(BaseClienteAdmin):
                     "email_undeliverable": data.get("email_undeliverable", ""),
                 },
             )
+
+
+def _stopped(text):
+    return format_html("<span style='color:#a00'>{}</span>", text)
 
 
 def _next(moment, reason):
