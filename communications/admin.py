@@ -154,6 +154,11 @@ class ClienteAdmin(BaseClienteAdmin):
             )
 
 
+def _short(moment):
+    """ "25 nov 10:00": a column that fits at 1366 px (the full date is on the message page)."""
+    return date_format(timezone.localtime(moment), "j M H:i") if moment else "—"
+
+
 def _stopped(text):
     return format_html("<span style='color:#a00'>{}</span>", text)
 
@@ -170,7 +175,8 @@ def _next(moment, reason):
 @admin.register(Message)
 class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     # Few, compact columns: at 1366 px the reason and cost must stay on screen.
-    list_display = ["created_at", "cliente", "kind", "channel", "estado", "scheduled_for", "costo"]
+    list_display = ["creado", "cliente", "kind", "channel", "estado", "programado", "costo"]
+    list_display_links = ["creado"]
     list_filter = ["status", "reason", "kind", "channel", "category", "campaign"]
     search_fields = ["cliente__nombre", "cliente__telefono", "cliente__email", "idempotency_key"]
     date_hierarchy = "created_at"
@@ -190,7 +196,7 @@ class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                     "fields": [
                         "cliente",
                         ("kind", "channel", "category"),
-                        "estado",
+                        "estado_y_detalle",
                         "destino",
                         ("campaign", "reserva"),
                     ]
@@ -225,7 +231,7 @@ class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [
             *(f.name for f in Message._meta.fields),
-            "estado",
+            "estado_y_detalle",
             "destino",
             "texto_enviado",
             "texto_preparado",
@@ -235,14 +241,24 @@ class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "client_segment_label",
         ]
 
+    @admin.display(description=_("creado"), ordering="created_at")
+    def creado(self, obj):
+        return _short(obj.created_at)
+
+    @admin.display(description=_("programado para"), ordering="scheduled_for")
+    def programado(self, obj):
+        return _short(obj.scheduled_for)
+
     @admin.display(description=_("estado"), ordering="status")
     def estado(self, obj):
         parts = [obj.get_status_display()]
         if obj.reason:
             parts.append(obj.get_reason_display())
-        if obj.reason_detail:
-            parts.append(obj.reason_detail)
         return " · ".join(str(p) for p in parts)
+
+    @admin.display(description=_("estado"))
+    def estado_y_detalle(self, obj):
+        return f"{self.estado(obj)} · {obj.reason_detail}" if obj.reason_detail else self.estado(obj)
 
     @admin.display(description=_("destino"))
     def destino(self, obj):

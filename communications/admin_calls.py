@@ -40,7 +40,8 @@ class CallForm(forms.Form):
 @admin.register(InactiveVipCall)
 class InactiveVipCallAdmin(PhoneSearchMixin, admin.ModelAdmin):
     # Compact: at 1366 px "Registrar llamada" must stay on screen; the name opens the call form too.
-    list_display = ["cliente", "contacto", "segmento", "gasto", "ultima_visita", "ultima_llamada", "llamar"]
+    # (Everyone here is a VIP: the segment is a filter, not a column.)
+    list_display = ["cliente", "contacto", "gasto", "ultima_visita", "ultima_llamada", "llamar"]
     list_display_links = None
     search_fields = ["nombre", "telefono", "email"]
     list_filter = [VipSegmentFilter]
@@ -92,7 +93,7 @@ class InactiveVipCallAdmin(PhoneSearchMixin, admin.ModelAdmin):
     def ultima_visita(self, obj):
         return date_format(timezone.localtime(obj.last_paid_visit), "j M Y") if obj.last_paid_visit else "—"
 
-    @admin.display(description=gettext_lazy("última llamada (30 días)"), ordering="last_call_at")
+    @admin.display(description=gettext_lazy("llamada reciente"), ordering="last_call_at")
     def ultima_llamada(self, obj):
         if obj.last_call_at is None:
             return "—"

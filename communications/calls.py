@@ -47,8 +47,8 @@ class DoNotCall:
 
 
 DO_NOT_CALL_LABELS = {
-    DoNotCall.OPTED_OUT_ALL: _("No contactar: se dio de baja de todas las promociones"),
-    DoNotCall.OPTED_OUT_SMS: _("No contactar por teléfono: se dio de baja de los SMS"),
+    DoNotCall.OPTED_OUT_ALL: _("No contactar (baja de promociones)"),
+    DoNotCall.OPTED_OUT_SMS: _("No llamar (baja de SMS)"),
 }
 
 

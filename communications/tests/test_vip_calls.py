@@ -149,8 +149,8 @@ def test_clients_who_opted_out_are_marked_and_listed_after_those_who_may_be_call
         opted_out_sms.pk: calls.DoNotCall.OPTED_OUT_SMS,
     }
     html = admin_client.get(reverse(CALL_LIST)).content.decode()
-    assert "No contactar: se dio de baja de todas las promociones" in html
-    assert "No contactar por teléfono: se dio de baja de los SMS" in html
+    assert "No contactar (baja de promociones)" in html
+    assert "No llamar (baja de SMS)" in html
 
 
 def test_clients_without_a_usable_phone_come_last_and_are_flagged(admin_client):
