@@ -382,7 +382,8 @@ class NormalizedFilter(admin.SimpleListFilter):
 
 @admin.register(DeliveryEvent)
 class DeliveryEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["received_at", "tipo", "interpretacion", "raw_status", "message"]
+    list_display = ["recibido", "tipo", "interpretacion", "raw_status", "message"]
+    list_display_links = ["recibido"]
     list_filter = [EventTypeFilter, NormalizedFilter, "provider"]
     date_hierarchy = "received_at"
     list_select_related = ["message__cliente"]
@@ -391,6 +392,10 @@ class DeliveryEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return request.user.is_active and request.user.is_staff
+
+    @admin.display(description=_("recibido"), ordering="received_at")
+    def recibido(self, obj):
+        return _short(obj.received_at)
 
     @admin.display(description=_("tipo de evento"), ordering="event_type")
     def tipo(self, obj):

@@ -5,6 +5,8 @@ typed as JSON). The form validates; ``Trigger.config`` still ignores an invalid 
 written some other way.
 """
 
+import copy
+
 from django import forms
 from django.contrib import admin
 from django.utils.html import format_html_join
@@ -19,14 +21,14 @@ from .triggers.base import TUNABLE
 
 class TriggerSettingForm(forms.ModelForm):
     segments = forms.MultipleChoiceField(
-        label=_("segmentos"),
+        label=_("Segmentos"),
         choices=[(s, SEGMENT_LABELS[s]) for s in SEGMENTS],
         widget=forms.CheckboxSelectMultiple,
         required=False,
         help_text=_("Ninguno marcado: el público por defecto de este disparador."),
     )
     send_hour = forms.TypedChoiceField(
-        label=_("hora local de envío"),
+        label=_("Hora local de envío"),
         choices=[(h, f"{h:02d}:00") for h in range(24)],
         coerce=int,
         help_text=_("Hora de Santiago (0 a 23)."),
@@ -74,6 +76,13 @@ class TriggerSettingAdmin(admin.ModelAdmin):
         for name in TriggerSettingForm.declared_fields:
             if name not in tunes:
                 form.base_fields.pop(name, None)
+        trigger = TRIGGERS.get(obj.name) if obj is not None else None
+        if "segments" in form.base_fields and trigger is not None:
+            default = ", ".join(str(SEGMENT_LABELS[s]) for s in trigger.defaults.segments) or _("todos")
+            form.base_fields["segments"] = copy.deepcopy(form.base_fields["segments"])
+            form.base_fields["segments"].help_text = _("Ninguno marcado: el público por defecto (%(default)s).") % {
+                "default": default
+            }
         return form
 
     @admin.display(description=_("disparador"), ordering="name")

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.safestring import SafeData, mark_safe
 from django.utils.translation import gettext_lazy as _
 
@@ -117,7 +118,7 @@ class VentaReservaInline(admin.TabularInline):
 @admin.register(Cliente)
 class ClienteAdmin(PhoneSearchMixin, admin.ModelAdmin):
     # Compact enough for 1366 px: spend and last visit must stay on screen.
-    list_display = ["nombre", "telefono", "email", "segmento", "visitas", "gasto", "ultima_visita"]
+    list_display = ["nombre", "contacto", "segmento", "visitas", "gasto", "ultima_visita"]
     search_fields = ["nombre", "telefono", "email"]
     list_filter = [SegmentFilter, "ciudad"]
     inlines = [VentaReservaInline]
@@ -125,6 +126,10 @@ class ClienteAdmin(PhoneSearchMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_segments()
+
+    @admin.display(description=_("teléfono y email"), ordering="telefono")
+    def contacto(self, obj):
+        return format_html("{}<br>{}", obj.telefono or "—", obj.email or "—")
 
     @admin.display(description=_("segmento"), ordering="segment")
     def segmento(self, obj):

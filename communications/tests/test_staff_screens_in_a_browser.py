@@ -34,9 +34,10 @@ def test_the_call_list_keeps_its_action_on_screen_at_1366_px_and_flags_who_not_t
     User.objects.create_superuser("marketing", "m@example.cl", "clave-segura-1")
     callable_ = inactive_vip(nombre="Valentina Fuenzalida Sotomayor", telefono="+56972815490")
     inactive_vip(nombre="Juan Arancibia Díaz", telefono=None)
-    api.opt_out(inactive_vip(nombre="Rosa Espinoza Carrasco", telefono="+56942035461"), channel="all")
+    opted_out = inactive_vip(nombre="Rosa Espinoza Carrasco", telefono="+56942035461")
+    api.opt_out(opted_out, channel="all")
     blocked = request_message(req(ClienteFactory(nombre="Ana Números", telefono="1908")), now=NOW).message
-    DeliveryEvent.objects.create(
+    event = DeliveryEvent.objects.create(
         message=blocked,
         provider="redvoiss",
         event_type="reply",
@@ -77,6 +78,7 @@ def test_the_call_list_keeps_its_action_on_screen_at_1366_px_and_flags_who_not_t
             )
             page.get_by_role("link", name="Valentina Fuenzalida Sotomayor").click()
             call_form_heading = page.locator("#content h1").inner_text()
+            page.screenshot(path=str(ARTIFACTS / "staff-call-form.png"), full_page=True)
 
             for name, path in [
                 ("staff-triggers-list", "/communications/triggersetting/"),
@@ -86,6 +88,8 @@ def test_the_call_list_keeps_its_action_on_screen_at_1366_px_and_flags_who_not_t
                 ("staff-message-log", "/communications/message/"),
                 ("staff-delivery-events", "/communications/deliveryevent/"),
                 ("staff-client-list", "/ventas/cliente/"),
+                ("staff-client-opted-out", f"/ventas/cliente/{opted_out.pk}/change/"),
+                ("staff-delivery-event", f"/communications/deliveryevent/{event.pk}/change/"),
             ]:
                 page.goto(f"{base}{path}")
                 page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
