@@ -171,6 +171,10 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # messages to say who sends them and how to stop them.
 COMPANY_NAME = env.str("COMPANY_NAME", default="Aremko Spa")
 COMPANY_ADDRESS = env.str("COMPANY_ADDRESS", default="Camino a Ensenada km 10, Puerto Varas, Chile")
+# The spa's public website: the admin's "Ver el sitio" opens it.
+COMPANY_WEBSITE = env.str("COMPANY_WEBSITE", default="https://www.aremko.cl").rstrip("/")
+# Where a client books online: the reactivation email's link ({{ enlace_reservas }} in templates).
+BOOKING_URL = env.str("BOOKING_URL", default="https://www.aremko.cl/reservas")
 # The mailto half of List-Unsubscribe (RFC 2369); the HTTPS half is our one-click URL (RFC 8058).
 UNSUBSCRIBE_MAILTO = env.str("UNSUBSCRIBE_MAILTO", default="baja@aremko.cl")
 # Unsubscribe, preference and tracking links stay valid this long: people open old mail.

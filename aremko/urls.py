@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
@@ -7,6 +8,8 @@ from communications.ops import views as ops
 admin.site.site_header = _("Aremko Spa · CRM")
 admin.site.site_title = _("Aremko CRM")
 admin.site.index_title = _("Administración")
+# "Ver el sitio" opens the spa's public website, not this app's root (which has no page).
+admin.site.site_url = settings.COMPANY_WEBSITE
 
 urlpatterns = [
     path("admin/", admin.site.urls),

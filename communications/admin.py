@@ -9,16 +9,20 @@ import logging
 
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from ventas.admin import CampaignInteractionAdmin as BaseInteractionAdmin
 from ventas.admin import ClienteAdmin as BaseClienteAdmin
-from ventas.models import Cliente
+from ventas.admin import FeminineMessagesMixin, clp
+from ventas.models import CampaignInteraction, Cliente
+from ventas.segments import SEGMENT_LABELS
 
-from . import actions
+from . import actions, labels
 from .admin_replies import SmsReplyAdmin
 from .admin_templates import MessageTemplateAdmin
 from .models import (
@@ -31,9 +35,7 @@ from .models import (
     Reason,
     SmsReply,
     Status,
-    TriggerSetting,
 )
-from .triggers import TRIGGERS
 from .usage import usage_snapshot
 
 log = logging.getLogger(__name__)
@@ -57,12 +59,27 @@ class ClientPreferencesInline(admin.StackedInline):
     can_delete = False
     extra = 1
     max_num = 1
-    fields = [
-        ("accepts_sms", "accepts_email"),
-        ("accepts_promotional", "accepts_marketing_sms", "accepts_marketing_email"),
-        "accepts_birthday_sms",
-        "preferred_channel",
-        "email_undeliverable",
+    # A receptionist on the phone must know what each box stops: "Acepta SMS" is every SMS,
+    # booking confirmations and reminders included (Ley 19.496 lets a client refuse them too).
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    ("accepts_sms", "accepts_email"),
+                    ("accepts_promotional", "accepts_marketing_sms", "accepts_marketing_email"),
+                    "accepts_birthday_sms",
+                    "preferred_channel",
+                    "email_undeliverable",
+                ],
+                "description": _(
+                    "«Acepta SMS» y «Acepta email» cubren todos los mensajes de ese canal: sin «Acepta SMS» el "
+                    "cliente tampoco recibe confirmaciones ni recordatorios de sus reservas por SMS. Para dejar "
+                    "solo las promociones, desmarque «Acepta SMS de marketing» (o «Acepta promociones» para "
+                    "todos los canales)."
+                ),
+            },
+        )
     ]
 
 
@@ -112,6 +129,11 @@ class ClienteAdmin(BaseClienteAdmin):
             (_("Próximo SMS de marketing"), _next(u["next_sms"], u["next_sms_reason"])),
             (_("Próximo email de marketing"), _next(u["next_email"], u["next_email_reason"])),
         ]
+        prefs = ClientPreferences.objects.filter(cliente_id=obj.pk).first()
+        if prefs is not None and not prefs.accepts_sms:
+            rows.append((_("SMS"), _stopped(_("ningún SMS: tampoco confirmaciones ni recordatorios de reservas"))))
+        if prefs is not None and not prefs.accepts_email:
+            rows.append((_("Email"), _stopped(_("ningún email: tampoco confirmaciones ni encuestas"))))
         return format_html(
             "<table>{}</table>", format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", ((str(a), b) for a, b in rows))
         )
@@ -140,6 +162,15 @@ class ClienteAdmin(BaseClienteAdmin):
             )
 
 
+def _short(moment):
+    """ "25 nov 10:00": a column that fits at 1366 px (the full date is on the message page)."""
+    return date_format(timezone.localtime(moment), "j M H:i") if moment else "—"
+
+
+def _stopped(text):
+    return format_html("<span style='color:#a00'>{}</span>", text)
+
+
 def _next(moment, reason):
     if moment is None:
         return format_html("<span style='color:#a00'>{}</span>", Reason(reason).label if reason else _("no permitido"))
@@ -151,22 +182,13 @@ def _next(moment, reason):
 
 @admin.register(Message)
 class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = [
-        "created_at",
-        "cliente",
-        "kind",
-        "channel",
-        "status",
-        "reason",
-        "scheduled_for",
-        "segments",
-        "cost_clp",
-    ]
+    # Few, compact columns: at 1366 px the reason and cost must stay on screen.
+    list_display = ["creado", "cliente", "kind", "channel", "estado", "programado", "costo"]
+    list_display_links = ["creado"]
     list_filter = ["status", "reason", "kind", "channel", "category", "campaign"]
     search_fields = ["cliente__nombre", "cliente__telefono", "cliente__email", "idempotency_key"]
     date_hierarchy = "created_at"
     list_select_related = ["cliente"]
-    readonly_fields = [f.name for f in Message._meta.fields]
     actions = ["cancel_pending", "resolve_unknown_as_sent", "resolve_unknown_as_failed"]
 
     def has_cancel_pending_permission(self, request):
@@ -174,6 +196,129 @@ class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def has_settle_unknown_permission(self, request):
         return request.user.has_perm("communications.settle_unknown")
+
+    def get_fieldsets(self, request, obj=None):
+        # A failed, blocked or cancelled message never reached the client: its text is what was prepared.
+        text = "texto_enviado" if obj is not None and obj.sent_at else "texto_preparado"
+        return [
+            (
+                None,
+                {
+                    "fields": [
+                        "cliente",
+                        ("kind", "channel", "category"),
+                        "estado_y_detalle",
+                        "destino",
+                        ("campaign", "reserva"),
+                    ]
+                },
+            ),
+            (_("Contenido"), {"fields": ["subject", text, "contexto"]}),
+            (
+                _("Fechas"),
+                {
+                    "fields": [
+                        ("created_at", "scheduled_for", "expires_at"),
+                        ("queued_at", "sent_at", "delivered_at"),
+                        ("failed_at", "closed_at"),
+                        ("opened_at", "clicked_at", "replied_at", "converted_at"),
+                    ]
+                },
+            ),
+            (
+                _("Envío y costo"),
+                {
+                    "classes": ["collapse"],
+                    "fields": [
+                        ("provider", "provider_status", "attempts"),
+                        ("segments", "cost_clp"),
+                        "primera_decision",
+                        "client_segment_label",
+                    ],
+                },
+            ),
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [
+            *(f.name for f in Message._meta.fields),
+            "estado_y_detalle",
+            "destino",
+            "texto_enviado",
+            "texto_preparado",
+            "contexto",
+            "costo",
+            "primera_decision",
+            "client_segment_label",
+        ]
+
+    @admin.display(description=_("creado"), ordering="created_at")
+    def creado(self, obj):
+        return _short(obj.created_at)
+
+    @admin.display(description=_("programado para"), ordering="scheduled_for")
+    def programado(self, obj):
+        return _short(obj.scheduled_for)
+
+    @admin.display(description=_("estado"), ordering="status")
+    def estado(self, obj):
+        parts = [obj.get_status_display()]
+        if obj.reason:
+            parts.append(obj.get_reason_display())
+        return " · ".join(str(p) for p in parts)
+
+    @admin.display(description=_("estado"))
+    def estado_y_detalle(self, obj):
+        return f"{self.estado(obj)} · {obj.reason_detail}" if obj.reason_detail else self.estado(obj)
+
+    @admin.display(description=_("destino"))
+    def destino(self, obj):
+        if obj.destination:
+            return obj.destination
+        # The gate blocks before writing a destination: show what the client record holds,
+        # so staff see which number or address was refused, and fix it.
+        current = obj.cliente.telefono if obj.channel == "sms" else obj.cliente.email
+        if not current:
+            return _("Sin destino: el cliente no tiene %(what)s registrado") % {
+                "what": _("teléfono") if obj.channel == "sms" else _("email")
+            }
+        if obj.status in (Status.BLOCKED, Status.CANCELLED, Status.EXPIRED) and obj.reason:
+            return _("%(value)s (dato actual del cliente; motivo: %(reason)s)") % {
+                "value": current,
+                "reason": obj.get_reason_display(),
+            }
+        return _("%(value)s (dato actual del cliente)") % {"value": current}
+
+    @admin.display(description=_("texto enviado"))
+    def texto_enviado(self, obj):
+        return obj.body or "—"
+
+    @admin.display(description=_("texto preparado (no enviado)"))
+    def texto_preparado(self, obj):
+        return obj.body or obj.custom_text or "—"
+
+    @admin.display(description=_("datos del mensaje"))
+    def contexto(self, obj):
+        return labels.key_value_html(obj.context)
+
+    @admin.display(description=_("costo"), ordering="cost_clp")
+    def costo(self, obj):
+        if obj.cost_clp is None:
+            return "—"
+        if obj.segments:
+            return f"{clp(obj.cost_clp)} ({obj.segments} SMS)"
+        return clp(obj.cost_clp)
+
+    @admin.display(description=_("primera decisión"))
+    def primera_decision(self, obj):
+        if not obj.first_status:
+            return "—"
+        status = obj.get_first_status_display()
+        return f"{status} · {obj.get_first_reason_display()}" if obj.first_reason else status
+
+    @admin.display(description=_("segmento del cliente al decidir"))
+    def client_segment_label(self, obj):
+        return SEGMENT_LABELS.get(obj.client_segment, obj.client_segment or "—")
 
     @admin.action(description=_("Cancelar los mensajes pendientes seleccionados"), permissions=["cancel_pending"])
     def cancel_pending(self, request, queryset):
@@ -231,62 +376,142 @@ def _confirmed(request) -> bool:
 
 @admin.register(ConsentEvent)
 class ConsentEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["created_at", "cliente", "granted", "channel", "scope", "source", "actor"]
+    list_display = ["created_at", "cliente", "cambio", "source", "actor"]
     list_filter = ["granted", "channel", "scope", "source"]
     search_fields = ["cliente__nombre", "cliente__telefono", "cliente__email"]
     date_hierarchy = "created_at"
     list_select_related = ["cliente"]
+    fields = ["cliente", "cambio", "source", "actor", "message", "created_at", "evidencia"]
+    readonly_fields = fields
+
+    @admin.display(description=_("cambio"))
+    def cambio(self, obj):
+        return str(obj).split(" · ")[0]
+
+    @admin.display(description=_("evidencia"))
+    def evidencia(self, obj):
+        return labels.key_value_html(obj.evidence)
+
+
+class EventTypeFilter(admin.SimpleListFilter):
+    title = _("tipo de evento")
+    parameter_name = "event_type"
+
+    def lookups(self, request, model_admin):
+        return [(k, v) for k, v in labels.EVENT_TYPE_LABELS.items()]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(event_type=self.value()) if self.value() else queryset
+
+
+class NormalizedFilter(admin.SimpleListFilter):
+    title = _("interpretación")
+    parameter_name = "normalized"
+
+    def lookups(self, request, model_admin):
+        return [(k, v) for k, v in labels.NORMALIZED_LABELS.items()]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(normalized=self.value()) if self.value() else queryset
 
 
 @admin.register(DeliveryEvent)
 class DeliveryEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["received_at", "provider", "event_type", "normalized", "raw_status", "message"]
-    list_filter = ["provider", "event_type", "normalized"]
+    list_display = ["recibido", "tipo", "interpretacion", "raw_status", "message"]
+    list_display_links = ["recibido"]
+    list_filter = [EventTypeFilter, NormalizedFilter, "provider"]
     date_hierarchy = "received_at"
+    list_select_related = ["message__cliente"]
+    fields = ["received_at", "tipo", "interpretacion", "raw_status", "provider", "message", "datos"]
+    readonly_fields = fields
+
+    @admin.display(description=_("recibido"), ordering="received_at")
+    def recibido(self, obj):
+        return _short(obj.received_at)
+
+    @admin.display(description=_("tipo de evento"), ordering="event_type")
+    def tipo(self, obj):
+        return labels.event_type_label(obj.event_type)
+
+    @admin.display(description=_("interpretación"), ordering="normalized")
+    def interpretacion(self, obj):
+        return labels.normalized_label(obj.normalized)
+
+    @admin.display(description=_("datos recibidos"))
+    def datos(self, obj):
+        return labels.key_value_html(obj.payload)
 
 
-admin.site.register(MessageTemplate, MessageTemplateAdmin)
+@admin.register(MessageTemplate)
+class SpanishMessageTemplateAdmin(FeminineMessagesMixin, MessageTemplateAdmin):
+    pass
+
+
+admin.site.unregister(CampaignInteraction)
+
+
+@admin.register(CampaignInteraction)
+class CampaignInteractionAdmin(BaseInteractionAdmin):
+    """Details are shown as labelled lines (call outcome, notes, the message replied to), never as JSON."""
+
+    fields = ["cliente", "campaign", "interaction_type", "timestamp", "detalle"]
+    readonly_fields = ["detalle"]
+
+    @admin.display(description=_("detalles"))
+    def detalle(self, obj):
+        from .calls import outcome_label
+
+        details = dict(obj.details or {})
+        values = {}
+        if "outcome" in details:
+            values[labels.key_label("outcome")] = outcome_label(details["outcome"])
+        message_id = details.get("message")
+        if isinstance(message_id, int):
+            url = reverse("admin:communications_message_change", args=[message_id])
+            values[labels.key_label("message")] = format_html('<a href="{}">{}</a>', url, _("ver mensaje"))
+        event_id = details.get("delivery_event")
+        if isinstance(event_id, int):
+            url = reverse("admin:communications_deliveryevent_change", args=[event_id])
+            values[labels.key_label("delivery_event")] = format_html('<a href="{}">{}</a>', url, _("ver evento"))
+        return labels.key_value_html(details, values=values)
+
+
+def _superusers_only(admin_class):
+    """django-celery-beat's schedules are plumbing: staff tune triggers in «Disparadores automáticos»."""
+
+    class SuperusersOnly(admin_class):
+        def has_module_permission(self, request):
+            return request.user.is_active and request.user.is_superuser
+
+        def has_view_permission(self, request, obj=None):
+            return request.user.is_active and request.user.is_superuser
+
+        def has_change_permission(self, request, obj=None):
+            return request.user.is_active and request.user.is_superuser
+
+        def has_add_permission(self, request, *args):
+            return request.user.is_active and request.user.is_superuser
+
+        def has_delete_permission(self, request, obj=None):
+            return request.user.is_active and request.user.is_superuser
+
+    SuperusersOnly.__name__ = f"SuperusersOnly{admin_class.__name__}"
+    return SuperusersOnly
+
+
+def _hide_beat_models():
+    for model, model_admin in list(admin.site._registry.items()):
+        if model._meta.app_label == "django_celery_beat":
+            admin.site.unregister(model)
+            admin.site.register(model, _superusers_only(type(model_admin)))
+
+
+_hide_beat_models()
+
+# Campaign preview/send, pending communications by segment, the VIP call list and the
+# trigger settings live in their own modules.
+from . import admin_calls, admin_campaigns, admin_privacy, admin_send, admin_triggers  # noqa: E402, F401
+
 admin.site.register(SmsReply, SmsReplyAdmin)
-
-
-@admin.register(TriggerSetting)
-class TriggerSettingAdmin(admin.ModelAdmin):
-    """Staff switch each automatic trigger on or off and tune its numbers; rows come from a migration."""
-
-    list_display = ["name", "descripcion", "enabled", "delay_hours", "window_days", "send_hour", "segments"]
-    list_editable = ["enabled"]
-    readonly_fields = ["descripcion", "significado"]
-    fields = [
-        "descripcion",
-        "significado",
-        "enabled",
-        "delay_hours",
-        "window_days",
-        "send_hour",
-        "segments",
-        "channel",
-        "template_variant",
-    ]
-
-    def has_add_permission(self, request):
-        return False  # a trigger exists in code; its row only tunes it
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description=_("disparador"))
-    def descripcion(self, obj):
-        trigger = TRIGGERS.get(obj.name)
-        return trigger.label if trigger else obj.name
-
-    @admin.display(description=_("qué significan los números"))
-    def significado(self, obj):
-        trigger = TRIGGERS.get(obj.name)
-        return trigger.help if trigger else ""
-
-
-# Campaign preview/send, pending communications by segment and the VIP call list live in their own modules.
-from . import admin_calls, admin_campaigns, admin_privacy, admin_send  # noqa: E402, F401
-
 admin_privacy.install_client_actions(ClienteAdmin)
 admin_send.install(ClienteAdmin)

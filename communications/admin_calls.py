@@ -9,7 +9,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import F
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -19,7 +18,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ventas.admin import SegmentFilter, clp
+from ventas.admin import PhoneSearchMixin, SegmentFilter, clp
 from ventas.models import CampaignInteraction, InactiveVipCall
 from ventas.segments import SEGMENT_LABELS
 
@@ -39,8 +38,10 @@ class CallForm(forms.Form):
 
 
 @admin.register(InactiveVipCall)
-class InactiveVipCallAdmin(admin.ModelAdmin):
-    list_display = ["nombre", "telefono", "segmento", "visitas", "gasto", "ultima_visita", "ultima_llamada", "llamar"]
+class InactiveVipCallAdmin(PhoneSearchMixin, admin.ModelAdmin):
+    # Compact: at 1366 px "Registrar llamada" must stay on screen; the name opens the call form too.
+    # (Everyone here is a VIP: the segment is a filter, not a column.)
+    list_display = ["cliente", "contacto", "gasto", "ultima_visita", "ultima_llamada", "llamar"]
     list_display_links = None
     search_fields = ["nombre", "telefono", "email"]
     list_filter = [VipSegmentFilter]
@@ -49,7 +50,7 @@ class InactiveVipCallAdmin(admin.ModelAdmin):
     def get_ordering(self, request):
         # Not called recently first, then the most valuable. A method, not ``ordering``:
         # these are annotations, which the admin's system check cannot see.
-        return [F("last_call_at").asc(nulls_first=True), "-total_spend"]
+        return list(calls.CALL_ORDER)
 
     def get_queryset(self, request):
         return calls.inactive_vips(timezone.now(), model=InactiveVipCall)
@@ -60,13 +61,29 @@ class InactiveVipCallAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    @admin.display(description=gettext_lazy("cliente"), ordering="nombre")
+    def cliente(self, obj):
+        url = reverse("admin:ventas_inactivevipcall_change", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, obj.nombre)
+
+    @admin.display(description=gettext_lazy("teléfono"), ordering="telefono")
+    def contacto(self, obj):
+        # Flags first: a receptionist must not dial a client who asked not to be contacted.
+        flags = []
+        if not obj.phone_usable:
+            flags.append(_("Sin teléfono válido") if obj.telefono else _("Sin teléfono"))
+        if obj.do_not_call:
+            flags.append(calls.do_not_call_label(obj.do_not_call))
+        number = obj.telefono or "—"
+        if not flags:
+            return number
+        return format_html(
+            '{}<br><strong class="call-flag" style="color:#ba2121">{}</strong>', number, " · ".join(flags)
+        )
+
     @admin.display(description=gettext_lazy("segmento"), ordering="segment")
     def segmento(self, obj):
         return obj.segment_label
-
-    @admin.display(description=gettext_lazy("visitas"), ordering="paid_visits")
-    def visitas(self, obj):
-        return obj.paid_visits
 
     @admin.display(description=gettext_lazy("gasto"), ordering="total_spend")
     def gasto(self, obj):
@@ -76,7 +93,7 @@ class InactiveVipCallAdmin(admin.ModelAdmin):
     def ultima_visita(self, obj):
         return date_format(timezone.localtime(obj.last_paid_visit), "j M Y") if obj.last_paid_visit else "—"
 
-    @admin.display(description=gettext_lazy("última llamada (30 días)"), ordering="last_call_at")
+    @admin.display(description=gettext_lazy("llamada reciente"), ordering="last_call_at")
     def ultima_llamada(self, obj):
         if obj.last_call_at is None:
             return "—"
@@ -86,7 +103,7 @@ class InactiveVipCallAdmin(admin.ModelAdmin):
     @admin.display(description=gettext_lazy("llamada"))
     def llamar(self, obj):
         url = reverse("admin:ventas_inactivevipcall_change", args=[obj.pk])
-        return format_html('<a href="{}">{}</a>', url, _("Registrar llamada"))
+        return format_html('<a class="register-call" href="{}">{}</a>', url, _("Registrar llamada"))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         """The call form: GET shows the client and recent calls; POST records a call."""
@@ -129,6 +146,8 @@ class InactiveVipCallAdmin(admin.ModelAdmin):
             "form": form,
             "history": history,
             "can_register": self.has_change_permission(request, cliente),
+            "do_not_call": calls.do_not_call_label(cliente.do_not_call),
+            "phone_usable": cliente.phone_usable,
             **(extra_context or {}),
         }
         return TemplateResponse(request, "admin/communications/call_list/call_form.html", context)

@@ -7,12 +7,12 @@ in the client's history next to the campaign opens, clicks and replies.
 
 import datetime
 
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import BooleanField, Case, CharField, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.fields.json import KT
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ventas.models import CampaignInteraction, Cliente
+from ventas.models import CampaignInteraction, Cliente, VentaReserva
 from ventas.segments import SEGMENTS
 
 VIP_SEGMENTS = tuple(s for s in SEGMENTS if s.startswith("vip_"))
@@ -35,6 +35,22 @@ OUTCOME_LABELS = {
 }
 OUTCOME_CHOICES = list(OUTCOME_LABELS.items())
 
+# Cliente.save stores a number that parses as E.164; anything else ("1908") is kept as typed.
+USABLE_PHONE = r"^\+[1-9][0-9]{7,14}$"
+
+
+class DoNotCall:
+    """Why a client on the list must not get a sales call (None: they may)."""
+
+    OPTED_OUT_ALL = "opted_out_all"
+    OPTED_OUT_SMS = "opted_out_sms"
+
+
+DO_NOT_CALL_LABELS = {
+    DoNotCall.OPTED_OUT_ALL: _("No contactar (baja de promociones)"),
+    DoNotCall.OPTED_OUT_SMS: _("No llamar (baja de SMS)"),
+}
+
 
 def inactive_since(now) -> datetime.datetime:
     # One definition of "inactive" for the whole app: the reactivation trigger's window (staff tune it).
@@ -44,14 +60,28 @@ def inactive_since(now) -> datetime.datetime:
 
 
 def inactive_vips(now=None, model=Cliente):
-    """VIP clients whose last paid visit is the reactivation window (90 days) or more before ``now``.
+    """VIP clients the reactivation trigger would call inactive at ``now``.
 
-    Annotated with segment, visits, spend and last paid visit (``with_segments``), and
-    with the time and outcome of their latest call in the last RECENT_CALL_DAYS days
-    (``last_call_at`` / ``last_call_outcome``, None when not called). Clients not
-    called recently come first, then by spend. ``model`` lets the admin list its proxy.
+    The same rule as the trigger: the last paid visit is the reactivation window (90
+    days) or more before ``now``, and no booking is coming up (someone who booked for
+    next week is not "gone quiet").
+
+    Annotated with segment, visits, spend and last paid visit (``with_segments``), with
+    ``phone_usable`` (a number that can be dialled), ``do_not_call`` (a DoNotCall code
+    or None: the client withdrew consent) and with the time and outcome of their latest
+    call in the last RECENT_CALL_DAYS days (``last_call_at`` / ``last_call_outcome``).
+    Order: callable clients first (usable phone, no opt-out), then not called recently,
+    then by spend. ``model`` lets the admin list its proxy.
     """
     now = now or timezone.now()
+    upcoming = VentaReserva.objects.filter(cliente_id=OuterRef("pk"), fecha_reserva__gt=now).exclude(
+        estado_pago=VentaReserva.EstadoPago.CANCELADO
+    )
+    # A missing preferences row means the defaults: everything accepted.
+    opted_out_all = Q(preferencias__accepts_promotional=False) | (
+        Q(preferencias__accepts_sms=False) & Q(preferencias__accepts_email=False)
+    )
+    opted_out_sms = Q(preferencias__accepts_sms=False) | Q(preferencias__accepts_marketing_sms=False)
     recent_calls = CampaignInteraction.objects.filter(
         cliente_id=OuterRef("pk"),
         interaction_type=CampaignInteraction.Type.CALL,
@@ -61,12 +91,32 @@ def inactive_vips(now=None, model=Cliente):
     return (
         model.objects.with_segments()
         .filter(segment__in=VIP_SEGMENTS, last_paid_visit__lte=inactive_since(now))
+        .annotate(has_upcoming=Exists(upcoming))
+        .filter(has_upcoming=False)
         .annotate(
             last_call_at=Subquery(recent_calls.values("timestamp")[:1]),
             last_call_outcome=Subquery(recent_calls.annotate(outcome=KT("details__outcome")).values("outcome")[:1]),
+            phone_usable=Case(
+                When(telefono__regex=USABLE_PHONE, then=Value(True)), default=Value(False), output_field=BooleanField()
+            ),
+            do_not_call=Case(
+                When(opted_out_all, then=Value(DoNotCall.OPTED_OUT_ALL)),
+                When(opted_out_sms, then=Value(DoNotCall.OPTED_OUT_SMS)),
+                default=Value(None),
+                output_field=CharField(),
+            ),
         )
-        .order_by(F("last_call_at").asc(nulls_first=True), "-total_spend", "pk")
+        .order_by(*CALL_ORDER, "pk")
     )
+
+
+# Whom to call first: reachable and willing, then not called lately, then the most valuable.
+CALL_ORDER = (
+    F("phone_usable").desc(),
+    F("do_not_call").asc(nulls_first=True),
+    F("last_call_at").asc(nulls_first=True),
+    F("total_spend").desc(),
+)
 
 
 def register_call(cliente, outcome: str, notes: str, staff, *, campaign=None, now=None) -> CampaignInteraction:
@@ -81,6 +131,10 @@ def register_call(cliente, outcome: str, notes: str, staff, *, campaign=None, no
         timestamp=now or timezone.now(),
         details={"outcome": outcome, "notes": (notes or "").strip(), "staff": username},
     )
+
+
+def do_not_call_label(code: str | None) -> str:
+    return str(DO_NOT_CALL_LABELS.get(code, "")) if code else ""
 
 
 def outcome_label(outcome: str | None) -> str:

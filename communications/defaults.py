@@ -79,7 +79,8 @@ DEFAULT_TEMPLATES = {
         _("Te extrañamos en Aremko Spa"),
         _(
             "Hola {{ nombre }}:\n\nHace tiempo que no nos visitas. Te guardamos un 20% de descuento en tu "
-            "próxima tina o masaje durante los próximos 30 días.\n\nEquipo Aremko"
+            "próxima tina o masaje durante los próximos 30 días.\n\nReserva tu hora aquí: {{ enlace_reservas }}"
+            "\n\nO respóndenos este correo y te ayudamos a elegir.\n\nEquipo Aremko"
         ),
     ),
     ("reactivation_sms", "sms", ""): (
@@ -90,7 +91,10 @@ DEFAULT_TEMPLATES = {
         _("Novedades exclusivas de Aremko Spa"),
         _(
             "Hola {{ nombre }}:\n\nComo cliente preferente, te contamos primero lo nuevo de este mes en "
-            "Aremko Spa.\n\nEquipo Aremko"
+            "Aremko Spa.\n\n"
+            "{% if recomendaciones %}Elegido para ti:\n{{ recomendaciones }}\n\n{% endif %}"
+            "Nuestros servicios y precios:\n{{ servicios }}\n\n"
+            "Reserva cuando quieras: {{ enlace_reservas }}\n\nEquipo Aremko"
         ),
     ),
     ("vip_early_access", "sms", ""): (

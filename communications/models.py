@@ -8,11 +8,14 @@ append-only ConsentEvent (the proof), and ClientPreferences is the current state
 
 import uuid
 
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ventas.models import Campaign, Cliente, VentaReserva
+from ventas.segments import SEGMENT_LABELS, SEGMENTS
 
 
 class Channel(models.TextChoices):
@@ -96,8 +99,14 @@ class ConsentEvent(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self):
-        verb = _("alta") if self.granted else _("baja")
-        return f"{verb} {self.channel}/{self.scope} ({self.get_source_display()})"
+        # Staff read this in the client's history: "Baja de SMS (marketing) · Palabra clave SMS".
+        if self.channel == "all":
+            what = _("todos los canales")
+        else:
+            what = self.get_channel_display()
+        verb = _("Alta en %(what)s") if self.granted else _("Baja de %(what)s")
+        scope = "" if self.scope == self.Scope.ALL else f" ({str(self.get_scope_display()).lower()})"
+        return f"{verb % {'what': what}}{scope} · {self.get_source_display()}"
 
 
 class AddressOptOut(models.Model):
@@ -227,8 +236,10 @@ class Message(models.Model):
     kind = models.CharField(_("tipo"), max_length=40, db_index=True, choices=kind_choices)
     category = models.CharField(_("categoría"), max_length=13, choices=Category.choices)
     idempotency_key = models.CharField(_("clave de idempotencia"), max_length=200, unique=True)
-    campaign = models.ForeignKey(Campaign, on_delete=models.SET_NULL, null=True, blank=True)
-    reserva = models.ForeignKey(VentaReserva, on_delete=models.SET_NULL, null=True, blank=True)
+    campaign = models.ForeignKey(Campaign, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("campaña"))
+    reserva = models.ForeignKey(
+        VentaReserva, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("reserva")
+    )
     # Small, JSON-safe ids and values the template may use (never free text from outside).
     context = models.JSONField(_("contexto"), default=dict, blank=True)
 
@@ -300,7 +311,7 @@ class Message(models.Model):
     )
     conversion_revenue_clp = models.PositiveIntegerField(_("ingreso atribuido (CLP)"), null=True, blank=True)
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(_("identificador público"), default=uuid.uuid4, unique=True, editable=False)
 
     class Meta:
         verbose_name = _("mensaje")
@@ -321,7 +332,12 @@ class Message(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.kind} → {self.cliente_id} ({self.status})"
+        return _("%(kind)s por %(channel)s a %(cliente)s (%(status)s)") % {
+            "kind": self.get_kind_display(),
+            "channel": self.get_channel_display(),
+            "cliente": self.cliente,
+            "status": str(self.get_status_display()).lower(),
+        }
 
     @property
     def responded(self) -> bool:
@@ -332,15 +348,22 @@ class Message(models.Model):
 class DeliveryEvent(models.Model):
     """Raw provider events (status polls, replies, webhooks, bounces), stored once each."""
 
-    message = models.ForeignKey(Message, on_delete=models.CASCADE, null=True, blank=True, related_name="events")
-    provider = models.CharField(max_length=20)
-    event_type = models.CharField(max_length=20)  # status / reply / bounce / complaint / open / click
+    message = models.ForeignKey(
+        Message,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="events",
+        verbose_name=_("mensaje"),
+    )
+    provider = models.CharField(_("proveedor"), max_length=20)
+    event_type = models.CharField(_("tipo de evento"), max_length=20)  # status / reply / bounce / complaint / ...
     # Our own vocabulary (delivered, failed, ...) next to the provider's raw word.
-    normalized = models.CharField(max_length=20, blank=True, default="")
-    raw_status = models.CharField(max_length=60, blank=True, default="")
-    dedupe_key = models.CharField(max_length=200, unique=True)
-    payload = models.JSONField(default=dict, blank=True)
-    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    normalized = models.CharField(_("interpretación"), max_length=20, blank=True, default="")
+    raw_status = models.CharField(_("estado del proveedor"), max_length=60, blank=True, default="")
+    dedupe_key = models.CharField(_("clave de deduplicación"), max_length=200, unique=True)
+    payload = models.JSONField(_("datos recibidos"), default=dict, blank=True)
+    received_at = models.DateTimeField(_("recibido"), default=timezone.now, db_index=True)
 
     class Meta:
         verbose_name = _("evento de entrega")
@@ -348,7 +371,9 @@ class DeliveryEvent(models.Model):
         ordering = ["-received_at"]
 
     def __str__(self):
-        return f"{self.provider} {self.event_type} {self.raw_status}"
+        from .labels import event_type_label
+
+        return f"{event_type_label(self.event_type)} · {self.provider}"
 
 
 class MessageTemplate(models.Model):
@@ -369,7 +394,8 @@ class MessageTemplate(models.Model):
         ordering = ["kind", "channel", "variant"]
 
     def __str__(self):
-        return f"{self.kind}/{self.channel}{'/' + self.variant if self.variant else ''}"
+        label = f"{self.get_kind_display()} ({self.get_channel_display()})"
+        return f"{label} · {_('variante')} {self.variant}" if self.variant else label
 
 
 class TriggerSetting(models.Model):
@@ -383,7 +409,9 @@ class TriggerSetting(models.Model):
     enabled = models.BooleanField(_("activo"), default=True)
     delay_hours = models.PositiveIntegerField(_("desfase (horas)"), default=0)
     window_days = models.PositiveIntegerField(_("ventana (días)"), default=0)
-    send_hour = models.PositiveSmallIntegerField(_("hora local de envío"), default=10)
+    send_hour = models.PositiveSmallIntegerField(
+        _("hora local de envío"), default=10, validators=[MaxValueValidator(23)], help_text=_("De 0 a 23.")
+    )
     segments = models.JSONField(_("segmentos"), default=list, blank=True)
     channel = models.CharField(_("canal"), max_length=5, choices=Channel.choices, blank=True, default="")
     template_variant = models.CharField(_("variante de plantilla"), max_length=20, blank=True, default="")
@@ -395,7 +423,25 @@ class TriggerSetting(models.Model):
         ordering = ["name"]
 
     def __str__(self):
-        return self.name
+        from .triggers import TRIGGERS
+
+        trigger = TRIGGERS.get(self.name)
+        return str(trigger.label) if trigger else self.name
+
+    @staticmethod
+    def valid_segments(value) -> bool:
+        """A list of known segment names (a bare string would be read as a list of letters)."""
+        return isinstance(value, list) and all(isinstance(s, str) and s in SEGMENTS for s in value)
+
+    def clean(self):
+        super().clean()
+        if not self.valid_segments(self.segments):
+            unknown = [str(s) for s in self.segments] if isinstance(self.segments, list) else [str(self.segments)]
+            unknown = [s for s in unknown if s not in SEGMENTS]
+            raise ValidationError({"segments": _("Segmentos desconocidos: %(s)s") % {"s": ", ".join(unknown) or "—"}})
+
+    def segment_labels(self) -> list[str]:
+        return [str(SEGMENT_LABELS.get(s, s)) for s in self.segments or []]
 
 
 class CampaignRun(models.Model):

@@ -51,6 +51,18 @@ def current_choices(prefs: Prefs) -> dict[str, bool]:
     }
 
 
+def shown_choices(prefs: Prefs) -> dict[str, bool]:
+    """The grid as the client should read it: with a channel's booking notices off, nothing goes by
+    that channel, so its other boxes show unticked too (the flags underneath are kept, and
+    ``_changes`` compares against them, so re-ticking the notices never revives a box left unticked).
+    """
+    shown = current_choices(prefs)
+    for channel in (EMAIL, SMS):
+        if not shown[f"{channel}_service"]:
+            shown.update({c.key: False for c in CHOICES if c.channel == channel})
+    return shown
+
+
 def _prefs(cliente_id: int) -> Prefs:
     return Prefs.of(ClientPreferences.objects.filter(cliente_id=cliente_id).first())
 

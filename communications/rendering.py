@@ -6,10 +6,12 @@ values. An unknown variable is an error, not a silent blank: a message reading
 "Hola , tu reserva..." is worse than no message, and the reason is recorded.
 """
 
+from django.conf import settings
 from django.template import Context, Engine, TemplateSyntaxError
 from django.template.base import TextNode
 from django.utils.translation import gettext
 
+from . import links
 from .defaults import DEFAULT_TEMPLATES
 from .models import MessageTemplate
 
@@ -37,6 +39,43 @@ def find_template(kind: str, channel: str, variant: str = "") -> tuple[str, str]
     if default is None:
         raise TemplateError(f"no template for {kind}/{channel}")
     return str(default[0]), str(default[1])
+
+
+def system_context(source: str = "") -> dict:
+    """Values the system provides (never from client records); ``servicios`` only when the text uses it."""
+    context = {"enlace_reservas": settings.BOOKING_URL}
+    if "servicios" in source:
+        from ventas.admin import clp
+        from ventas.models import Servicio
+
+        rows = Servicio.objects.filter(activo=True).order_by("tipo_servicio", "nombre")
+        context["servicios"] = "\n".join(f"• {s.nombre}: {clp(s.precio_base)}" for s in rows)
+    return context
+
+
+def trusted_links(message) -> tuple[set[str], tuple[str, ...]]:
+    """Links staff or the system wrote: (exact URLs, fixed prefixes of URLs ending in a variable).
+
+    Only these become links, tracked or not. A URL inside a client's name or any other
+    value from a record ("https://evil.example/login Pérez") stays plain text: our click
+    redirect must never send a reader to a site nobody at the spa chose (open redirect).
+    """
+    if message.custom_text:
+        sources = [message.subject, message.custom_text]
+    else:
+        try:
+            sources = list(find_template(message.kind, message.channel, message.context.get("variant", "")))
+        except TemplateError:
+            sources = []
+    sources += [v for v in system_context().values() if isinstance(v, str)]
+    exact, prefixes = set(), []
+    for url in (u for text in sources for u in links.find_links(text)):
+        cut = min((i for i in (url.find("{{"), url.find("{%")) if i >= 0), default=-1)
+        if cut < 0:
+            exact.add(url)
+        elif url[:cut].count("/") >= 3:  # scheme://host/ is fixed: only the path varies
+            prefixes.append(url[:cut])
+    return exact, tuple(prefixes)
 
 
 def client_context(cliente) -> dict:
@@ -71,8 +110,9 @@ def render_string(source: str, context: dict) -> str:
 
 def render_message(message, cliente) -> tuple[str, str]:
     """(subject, body) for a Message: its custom text if staff typed one, else its kind's template."""
-    context = {**message.context, **client_context(cliente)}
     if message.custom_text:
-        return render_string(message.subject, context), render_string(message.custom_text, context)
-    subject, body = find_template(message.kind, message.channel, message.context.get("variant", ""))
+        subject, body = message.subject, message.custom_text
+    else:
+        subject, body = find_template(message.kind, message.channel, message.context.get("variant", ""))
+    context = {**system_context(body), **message.context, **client_context(cliente)}
     return render_string(subject, context), render_string(body, context)

@@ -247,8 +247,10 @@ class CampaignInteraction(models.Model):
         CONVERTED = "converted", _("Conversión")
         OPTED_OUT = "opted_out", _("Baja")
 
-    cliente = models.ForeignKey(Cliente, on_delete=models.CASCADE, related_name="interactions")
-    campaign = models.ForeignKey(Campaign, on_delete=models.SET_NULL, null=True, blank=True)
+    cliente = models.ForeignKey(
+        Cliente, on_delete=models.CASCADE, related_name="interactions", verbose_name=_("cliente")
+    )
+    campaign = models.ForeignKey(Campaign, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("campaña"))
     interaction_type = models.CharField(_("tipo"), max_length=20, choices=Type.choices, db_index=True)
     timestamp = models.DateTimeField(_("fecha"), default=timezone.now, db_index=True)
     details = models.JSONField(_("detalles"), default=dict, blank=True)

@@ -71,13 +71,20 @@ def text_part(body: str, footer: list[tuple[str, str]]) -> str:
 
 
 def paragraphs(body: str, message, track: bool) -> list[list[list[tuple[str, str]]]]:
-    """Paragraphs -> lines -> (text, href) pieces; href "" for plain text. The template escapes."""
+    """Paragraphs -> lines -> (text, href) pieces; href "" for plain text. The template escapes.
+
+    Only links written in the template (or by the system) become links: see rendering.trusted_links.
+    """
+    from ..rendering import trusted_links
+
+    exact, prefixes = trusted_links(message)
     result = []
     for block in body.strip().split("\n\n"):
         lines = []
         for line in block.split("\n"):
             pieces = []
             for piece, is_link in links.split_links(line):
+                is_link = is_link and (piece in exact or piece.startswith(prefixes))
                 href = (links.click_url(message, piece) if track else piece) if is_link else ""
                 pieces.append((piece, href))
             lines.append(pieces)

@@ -80,3 +80,29 @@ def test_the_preference_form_needs_its_csrf_token(sent):
     response = Client(enforce_csrf_checks=True).post(path(sent), {})
     assert response.status_code == 403
     assert not ConsentEvent.objects.exists()
+
+
+def test_unticking_a_channels_booking_notices_shows_its_other_boxes_unticked(client, sent):
+    wanted = {k: v for k, v in EVERYTHING.items() if k != "email_service"}
+    page = client.post(path(sent), wanted).content.decode()
+    email_part = page.split("Por correo")[1].split("Por SMS")[0]
+    assert " checked" not in email_part  # nothing goes by email now: no box there says otherwise
+    assert page.split("Por SMS")[1].count(" checked") == 3
+
+
+def test_re_ticking_the_notices_does_not_revive_promotions_left_unticked(client, sent):
+    client.post(path(sent), {k: v for k, v in EVERYTHING.items() if k != "email_service"})
+    client.post(path(sent), {k: v for k, v in EVERYTHING.items() if k != "email_marketing"})
+    p = prefs(sent.cliente)
+    assert p.accepts_email and not (p.accepts_promotional and p.accepts_marketing_email)
+
+
+def test_the_unsubscribe_pages_speak_to_anyone_and_promise_only_what_email_carries(client, sent):
+    from communications import links
+
+    marketing = send_email(ClienteFactory(), "welcome_1")
+    url = links.unsubscribe_url(marketing)
+    done = client.post(url).content.decode()
+    assert "confirmaciones y encuestas de satisfacción" in done and "recordatorios" not in done
+    again = client.get(url).content.decode()
+    assert "dado de baja" not in done + again

@@ -90,7 +90,7 @@ def test_repeated_one_click_posts_answer_200_and_leave_one_consent_event(client,
         response = client.post(unsubscribe_path(sent, one_click=True), {"List-Unsubscribe": "One-Click"})
         assert response.status_code == 200
     assert ConsentEvent.objects.count() == 1
-    assert "Ya estabas dado de baja" in response.content.decode()
+    assert "Ya no recibías correos promocionales" in response.content.decode()
 
 
 def test_unsubscribing_cancels_queued_marketing_email_but_keeps_booking_messages(client):
@@ -117,7 +117,7 @@ def test_unsubscribing_from_email_does_not_silence_booking_sms(client, sent):
 def test_a_client_already_unsubscribed_sees_so_on_the_page(client, sent):
     api.opt_out(sent.cliente, channel="email", scope="marketing")
     response = client.get(unsubscribe_path(sent))
-    assert "Ya estás dado de baja" in response.content.decode()
+    assert "Listo, ya no recibirás nuestras promociones por correo" in response.content.decode()
 
 
 def test_a_message_that_no_longer_exists_answers_a_friendly_404(client, sent):

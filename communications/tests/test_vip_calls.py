@@ -114,3 +114,60 @@ def test_the_admin_passes_the_system_checks():
     from django.core.management import call_command
 
     call_command("check", "--fail-level", "WARNING")
+
+
+def test_a_vip_with_an_upcoming_booking_is_not_on_the_call_list_as_the_reactivation_trigger_agrees():
+    from communications.triggers import TRIGGERS
+    from ventas.tests.factories import VentaReservaFactory
+
+    booked_again = inactive_vip(nombre="Vuelve Pronto")
+    # Booked for next week, not paid yet: the visit still counts as upcoming, not as a paid visit.
+    VentaReservaFactory(
+        cliente=booked_again, fecha_reserva=NOW + datetime.timedelta(days=7), pagado=0, estado_pago="pendiente"
+    )
+    quiet = inactive_vip(nombre="Sigue Inactiva")
+    assert list(calls.inactive_vips(NOW)) == [quiet]
+    trigger = TRIGGERS["reactivation_email"]
+    due = {r.cliente_id for r in trigger.due(NOW, trigger.config())}
+    assert quiet.pk in due and booked_again.pk not in due
+
+
+def test_clients_who_opted_out_are_marked_and_listed_after_those_who_may_be_called(admin_client):
+    from communications import api
+
+    opted_out_all = inactive_vip(nombre="Baja Total")
+    api.opt_out(opted_out_all, channel="all")
+    opted_out_sms = inactive_vip(nombre="Baja Sms")
+    api.opt_out(opted_out_sms, channel="sms")
+    willing = inactive_vip(nombre="Puede Llamarse")
+    rows = list(calls.inactive_vips(NOW))
+    assert rows[0] == willing and set(rows[1:]) == {opted_out_all, opted_out_sms}
+    marks = {c.pk: c.do_not_call for c in rows}
+    assert marks == {
+        willing.pk: None,
+        opted_out_all.pk: calls.DoNotCall.OPTED_OUT_ALL,
+        opted_out_sms.pk: calls.DoNotCall.OPTED_OUT_SMS,
+    }
+    html = admin_client.get(reverse(CALL_LIST)).content.decode()
+    assert "No contactar (baja de promociones)" in html
+    assert "No llamar (baja de SMS)" in html
+
+
+def test_clients_without_a_usable_phone_come_last_and_are_flagged(admin_client):
+    no_phone = inactive_vip(nombre="Juan Sin Fono", telefono=None)
+    bad_phone = inactive_vip(nombre="Fono Malo", telefono="1908")
+    callable_ = inactive_vip(nombre="Fono Bueno", telefono="+56972815490")
+    rows = list(calls.inactive_vips(NOW))
+    assert rows[0] == callable_ and set(rows[1:]) == {no_phone, bad_phone}
+    assert [c.phone_usable for c in rows] == [True, False, False]
+    response = admin_client.get(reverse(CALL_LIST))
+    assert list(response.context["cl"].result_list)[0] == callable_
+    html = response.content.decode()
+    assert "Sin teléfono</strong>" in html and "Sin teléfono válido</strong>" in html
+
+
+def test_the_clients_name_opens_the_call_form(admin_client):
+    vip = inactive_vip(nombre="Valentina Inactiva")
+    html = admin_client.get(reverse(CALL_LIST)).content.decode()
+    url = reverse("admin:ventas_inactivevipcall_change", args=[vip.pk])
+    assert f'<a href="{url}">Valentina Inactiva</a>' in html

@@ -23,6 +23,8 @@ from ..models import Message, TriggerSetting
 log = logging.getLogger(__name__)
 
 BATCH = 2000
+# The numbers a TriggerSetting row can tune; each trigger lists the ones it reads (``tunes``).
+TUNABLE = ("delay_hours", "window_days", "send_hour", "segments", "channel", "template_variant")
 
 
 @dataclass(frozen=True)
@@ -43,17 +45,25 @@ class Trigger:
     label: str = ""
     help = ""  # Spanish, for staff: what this trigger's numbers mean
     defaults = Defaults()
+    # The settings this trigger reads; the admin shows and edits only these.
+    tunes: tuple[str, ...] = TUNABLE
 
     def config(self) -> Defaults:
         row = TriggerSetting.objects.filter(name=self.name).first()
         if row is None:
             return self.defaults
+        # The admin validates these; a row written another way (shell, import) must still not
+        # crash a sweep or silently empty the audience, so bad values fall back to the defaults.
+        send_hour = row.send_hour if 0 <= (row.send_hour or 0) <= 23 else self.defaults.send_hour
+        segments = row.segments if TriggerSetting.valid_segments(row.segments) else ()
+        if send_hour != row.send_hour or segments != row.segments:
+            log.warning("trigger %s: invalid settings ignored (send_hour or segments)", self.name)
         return Defaults(
             enabled=row.enabled,
             delay_hours=row.delay_hours,
             window_days=row.window_days,
-            send_hour=row.send_hour,
-            segments=tuple(row.segments or self.defaults.segments),
+            send_hour=send_hour,
+            segments=tuple(segments or self.defaults.segments),
             channel=row.channel,
             template_variant=row.template_variant,
         )

@@ -23,6 +23,7 @@ class BookingConfirmation(Trigger):
     )
     label = _("Confirmación de reserva")
     defaults = Defaults(window_days=2)
+    tunes = ("window_days", "channel")  # sent at once: no send hour
 
     def due(self, now, config, venta_ids=None):
         today = cal.localdate(now)
@@ -63,6 +64,7 @@ class AppointmentReminder(Trigger):
     )
     label = _("Recordatorio de cita")
     defaults = Defaults(delay_hours=24)
+    tunes = ("delay_hours",)
 
     def due(self, now, config):
         lead = datetime.timedelta(hours=config.delay_hours)
@@ -93,6 +95,7 @@ class SatisfactionFollowup(Trigger):
     )
     label = _("Encuesta de satisfacción")
     defaults = Defaults(delay_hours=24, window_days=3)
+    tunes = ("delay_hours", "window_days")
 
     def due(self, now, config):
         today = cal.localdate(now)

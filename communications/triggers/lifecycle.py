@@ -32,6 +32,7 @@ class Welcome(Trigger):
     )
     label = _("Serie de bienvenida")
     defaults = Defaults(window_days=2)
+    tunes = ("window_days", "send_hour")
     steps = (1, 7, 30)
 
     def due(self, now, config):
@@ -75,6 +76,7 @@ class Birthday(Trigger):
     )
     label = _("Cumpleaños")
     defaults = Defaults(segments=tuple(s for s in SEGMENTS if s != ZERO_SPEND))
+    tunes = ("send_hour", "segments", "template_variant")
 
     def due(self, now, config):
         today = cal.localdate(now)
@@ -105,6 +107,7 @@ class SegmentPeriodic(Trigger):
 
     kind = ""
     period = "month"
+    tunes = ("window_days", "send_hour", "segments")
 
     def period_label(self, day: datetime.date) -> str:
         return day.strftime("%Y-%m") if self.period == "month" else quarter_label(day)

@@ -36,6 +36,7 @@ class ReactivationEmail(Trigger):
     )
     label = _("Reactivación por email")
     defaults = Defaults(window_days=90)
+    tunes = ("window_days", "send_hour", "segments")
 
     def due(self, now, config):
         today = cal.localdate(now)
@@ -65,6 +66,7 @@ class ReactivationSms(Trigger):
     )
     label = _("Reactivación por SMS (sin respuesta al email)")
     defaults = Defaults(delay_hours=7 * 24, window_days=30)
+    tunes = ("delay_hours", "window_days", "send_hour")
 
     def prepare(self, now, config, *, dry_run):
         # Pending return offers to clients who have since responded or booked are withdrawn.

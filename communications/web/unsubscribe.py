@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 from .. import links, tokens
 from ..models import ConsentEvent
 from ..policy import Prefs
-from ..preferences import CHOICES, KEYS, apply_choices, current_choices, unsubscribe_from_marketing_email
+from ..preferences import CHOICES, KEYS, apply_choices, shown_choices, unsubscribe_from_marketing_email
 from .common import LinkProblem, message_from, page, problem_page
 from .limits import limited
 
@@ -98,7 +98,7 @@ def preferences(request, token):
             evidence=_evidence(request, message, choices=wanted),
         )
         saved = True
-    current = current_choices(_prefs(message))
+    current = shown_choices(_prefs(message))
     rows = [(channel, [(c, current[c.key]) for c in CHOICES if c.channel == channel]) for channel in ("email", "sms")]
     context = {"rows": rows, "saved": saved, "message": message}
     return page(request, "communications/web/preferences.html", context)
