@@ -252,5 +252,6 @@ class TriggerSettingAdmin(admin.ModelAdmin):
         return trigger.help if trigger else ""
 
 
-# Campaign preview/send, pending communications by segment and the VIP call list live in their own modules.
-from . import admin_calls, admin_campaigns  # noqa: E402, F401
+# Campaign preview/send, pending communications by segment, the VIP call list and the
+# dashboard live in their own modules.
+from . import admin_calls, admin_campaigns, admin_dashboard  # noqa: E402, F401

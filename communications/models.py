@@ -364,4 +364,4 @@ class SweepRun(models.Model):
 
 
 # The statistics rows live in their own package but belong to this app.
-from .stats.models import Alert, DailyStat, LiftStat  # noqa: E402,F401
+from .stats.models import Alert, DailyStat, LiftStat, WeeklyReport  # noqa: E402,F401
