@@ -87,7 +87,7 @@ def test_a_rate_beyond_its_ceiling_is_coloured_bad_and_near_it_warn(marketing):
     tiles = {t["key"]: t for t in marketing.get(URL).context["tiles"]}
     assert tiles["complaints"]["status"] == "bad"  # 3 / 2000 = 0,15 % ≥ 0,1 %
     assert tiles["opt_outs"]["status"] == "warn"  # 37 / 2000 = 1,85 %: under 2 % but within 10 % of it
-    assert "id=\"tile-complaints\"" in marketing.get(URL).content.decode()
+    assert 'id="tile-complaints"' in marketing.get(URL).content.decode()
 
 
 def test_todays_sms_do_not_count_in_the_delivery_rate_while_their_status_still_moves(marketing):
@@ -210,7 +210,10 @@ def test_the_csv_has_one_row_per_segment_and_channel_in_excel_chilean_format(mar
     header, body = rows[0], rows[1:]
     assert header[:3] == ["Segmento", "Canal", "Solicitados"]
     assert "Ingresos atribuidos (no causal) CLP" in header
-    assert [(r[0], r[1]) for r in body] == [("Regular · gasto medio", "SMS"), ("VIP · gasto alto", "Correo electrónico")]
+    assert [(r[0], r[1]) for r in body] == [
+        ("Regular · gasto medio", "SMS"),
+        ("VIP · gasto alto", "Correo electrónico"),
+    ]
     sms = dict(zip(header, body[0], strict=True))
     assert sms["Tasa de entrega (%)"] == "98,00"
     assert sms["ROI atribuido"] == "499,00"
