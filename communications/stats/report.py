@@ -105,7 +105,7 @@ def build(week: str, *, now=None) -> Report:
                 "label": str(label),
                 "value": kpis.clp(a) if money else f"{a:,}".replace(",", "."),
                 "previous": kpis.clp(b) if money else f"{b:,}".replace(",", "."),
-                "change": kpis.percent((a - b) / b, 0) if b else "—",
+                "change": _signed_percent((a - b) / b) if b else "—",
             }
         )
     lift = current["lift"]
@@ -214,3 +214,7 @@ def _points(change: float | None) -> str:
     text = f"{abs(change) * 100:.1f}".replace(".", ",")
     sign = "+" if change > 0 else "−" if change < 0 else "±"
     return f"{sign}{text} pp"
+
+
+def _signed_percent(change: float) -> str:
+    return ("+" if change > 0 else "") + kpis.percent(change, 0).replace("-", "−")

@@ -1,6 +1,7 @@
 """The weekly report: the previous ISO week, once, after Monday 08:00 local, over real SMTP with its CSV."""
 
 import datetime
+import smtplib
 from datetime import timedelta
 
 import pytest
@@ -93,7 +94,7 @@ def test_a_missed_monday_is_caught_up_by_the_next_run(smtp_server, recipients):
 
 def test_a_failed_send_is_not_recorded_so_the_next_hour_retries(smtp_server, recipients):
     smtp_server.data_reply = "451 4.3.0 Try again later"
-    with pytest.raises(Exception):
+    with pytest.raises(smtplib.SMTPDataError):
         report.send_due(MONDAY_0800)
     assert not WeeklyReport.objects.exists()
     smtp_server.data_reply = ""
