@@ -17,7 +17,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import F, Min, Q
+from django.db.models import Case, F, Min, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -359,4 +359,10 @@ def _email_if_due(alert: Alert, now) -> bool:
 
 
 def open_alerts():
-    return Alert.objects.filter(resolved_at__isnull=True).order_by("severity", "-last_seen")
+    """Open alerts, the most serious first."""
+    rank = Case(
+        When(severity=Alert.Severity.CRITICAL, then=Value(0)),
+        When(severity=Alert.Severity.WARNING, then=Value(1)),
+        default=Value(2),
+    )
+    return Alert.objects.filter(resolved_at__isnull=True).order_by(rank, "-last_seen")
