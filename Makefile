@@ -37,6 +37,7 @@ demo: $(VENV)/.installed
 	$(DEMO_ENV) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
 
 test: $(VENV)/.installed-dev
+	@bash scripts/ensure-chromium
 	$(BIN)/pytest
 
 lint: $(VENV)/.installed-dev

@@ -41,6 +41,13 @@ else:
     if not SECRET_KEY:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
 
+# The key of the suppression list (hashed phones and emails of erased clients). Its own
+# setting, never SECRET_KEY: rotating SECRET_KEY must not let an erased client's address
+# resume marketing (Ley 21.719). Never change it once clients have been erased.
+SUPPRESSION_KEY = env.str("SUPPRESSION_KEY", default="insecure-dev-suppression-key" if DEBUG else "")
+if not SUPPRESSION_KEY:
+    raise ImproperlyConfigured("SUPPRESSION_KEY must be set when DEBUG is off.")
+
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Absolute base for links in emails and SMS (unsubscribe, tracking).
@@ -55,11 +62,14 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_celery_beat",
+    "csp",
+    "auditlog",
     "ventas",
     "communications",
 ]
 
 MIDDLEWARE = [
+    "communications.ops.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -68,7 +78,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "auditlog.middleware.AuditlogMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "aremko.urls"
@@ -130,7 +142,7 @@ TIME_ZONE = "America/Santiago"
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -187,6 +199,16 @@ EMAIL_MACHINE_USER_AGENTS = env.list(
 )
 # Shared secret of the bounce/complaint webhook (Authorization: Bearer ...); empty disables it.
 EMAIL_WEBHOOK_SECRET = env.str("EMAIL_WEBHOOK_SECRET", default="")
+# Optional: when set, the webhook also requires a timestamped HMAC (X-Aremko-Signature).
+EMAIL_WEBHOOK_SIGNING_SECRET = env.str("EMAIL_WEBHOOK_SIGNING_SECRET", default="")
+EMAIL_WEBHOOK_TOLERANCE_SECONDS = env.int("EMAIL_WEBHOOK_TOLERANCE_SECONDS", default=300)
+
+# Public URLs (/c/): requests per minute. A bad token costs its IP; a valid one is limited
+# per token; a valid unsubscribe POST is never refused (communications/web/limits.py).
+RATE_LIMIT_INVALID_PER_IP = env.int("RATE_LIMIT_INVALID_PER_IP", default=20)
+RATE_LIMIT_PER_TOKEN = env.int("RATE_LIMIT_PER_TOKEN", default=30)
+# How many proxies in front of the app may set X-Forwarded-For (0: use the socket address).
+RATE_LIMIT_TRUSTED_PROXIES = env.int("RATE_LIMIT_TRUSTED_PROXIES", default=0)
 
 # --- Celery -----------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost/")
@@ -254,17 +276,69 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", defa
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# The clients' pages (/c/) load nothing from elsewhere and run no script. The admin is
+# staff-only behind login and keeps Django's own defaults.
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/admin/"],
+    "DIRECTIVES": {
+        "default-src": ["'none'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+    },
+}
 
 # --- Logging ----------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# "plain" for people, "json" for a log collector (one object per line with request and task ids).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "communications.ops.logs.ContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "communications.ops.logs.Formatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- Health and metrics (ARCHITECTURE §9) ---------------------------------------
+HEALTH_TIMEOUT_SECONDS = env.float("HEALTH_TIMEOUT_SECONDS", default=2.0)
+HEALTH_SWEEP_MAX_AGE_SECONDS = env.int("HEALTH_SWEEP_MAX_AGE_SECONDS", default=300)
+HEALTH_OUTBOX_MAX_AGE_SECONDS = env.int("HEALTH_OUTBOX_MAX_AGE_SECONDS", default=900)
+# /metrics answers a request with "Authorization: Bearer <METRICS_TOKEN>" or from an allowed network.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
+# Workers and beat serve their own counters on this port (0 = off), one per host.
+METRICS_WORKER_PORT = env.int("METRICS_WORKER_PORT", default=0)
+METRICS_WORKER_BIND = env.str("METRICS_WORKER_BIND", default="0.0.0.0")
+
+# Optional error reporting. Personal data never leaves: no PII by default, and every
+# event is scrubbed of phone numbers and email addresses before it is sent.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+
+    from communications.ops.logs import scrub_event
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        send_default_pii=False,
+        before_send=scrub_event,
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
 
 # Quiet hours for marketing (ARCHITECTURE.md §5): open 09:00-20:00 local,
 # Monday (0) to Saturday (5), never on Chilean public holidays.
@@ -281,6 +355,11 @@ MESSAGE_RETRY_BASE_SECONDS = env.int("MESSAGE_RETRY_BASE_SECONDS", default=30)
 MESSAGE_RETRY_MAX_SECONDS = env.int("MESSAGE_RETRY_MAX_SECONDS", default=900)
 # A channel that answered "bad credentials" pauses this long before trying again.
 CHANNEL_PAUSE_SECONDS = env.int("CHANNEL_PAUSE_SECONDS", default=900)
+# Ley 21.719: days to answer a data-rights request (the request log flags older open ones).
+DATA_RIGHTS_DEADLINE_DAYS = env.int("DATA_RIGHTS_DEADLINE_DAYS", default=30)
+# Message bodies, reply texts and provider payloads are purged after this many months;
+# statuses, costs and counts stay for the dashboard.
+MESSAGE_BODY_RETENTION_MONTHS = env.int("MESSAGE_BODY_RETENTION_MONTHS", default=24)
 # SweepRun rows (one per beat task run) older than this are pruned.
 SWEEP_RUN_RETENTION_DAYS = env.int("SWEEP_RUN_RETENTION_DAYS", default=14)
 # SMS price per segment (CLP), from the provider's quote.

@@ -4,10 +4,13 @@ Only defaults are set here, so DATABASE_URL / CELERY_BROKER_URL from the
 environment (CI's PostgreSQL and Redis) still win.
 """
 
+import atexit
 import os
+import tempfile
 
 os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
+os.environ.setdefault("SUPPRESSION_KEY", "test-only-suppression-key")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("SITE_URL", "http://testserver")
 
@@ -23,3 +26,18 @@ CELERY_BROKER_URL = "memory://localhost/"
 CELERY_TASK_ALWAYS_EAGER = False
 # WhiteNoise serves collected files in production; tests never collect them.
 MIDDLEWARE = [m for m in MIDDLEWARE if not m.startswith("whitenoise.")]  # noqa: F405
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # An in-memory test database is shared between threads through SQLite's shared cache,
+    # whose table locks fail at once ("database table is locked") instead of waiting: the
+    # worker and beat threads of the end-to-end tests then lose tasks on a loaded machine.
+    # A file honours WAL and the busy timeout like the demo's database does. One per process,
+    # so parallel runs on one machine never share it.
+    _TEST_DB = os.path.join(tempfile.gettempdir(), f"aremko-test-{os.getpid()}.sqlite3")
+    DATABASES["default"]["TEST"] = {"NAME": _TEST_DB}  # noqa: F405
+    # Django removes the database file; WAL leaves its two side files behind.
+    atexit.register(lambda: [os.remove(p) for p in (f"{_TEST_DB}-wal", f"{_TEST_DB}-shm") if os.path.exists(p)])
+
+# Rate limits count across tests in one process; the tests of the limits set their own.
+RATE_LIMIT_INVALID_PER_IP = 0
+RATE_LIMIT_PER_TOKEN = 0

@@ -252,6 +252,9 @@ class TriggerSettingAdmin(admin.ModelAdmin):
         return trigger.help if trigger else ""
 
 
-# Campaign preview/send, pending communications by segment, the VIP call list and the
-# dashboard live in their own modules.
-from . import admin_calls, admin_campaigns, admin_dashboard  # noqa: E402, F401
+# Campaign preview/send, pending communications by segment, the VIP call list, data rights,
+# staff sends and the dashboard live in their own modules.
+from . import admin_calls, admin_campaigns, admin_dashboard, admin_privacy, admin_send  # noqa: E402, F401
+
+admin_privacy.install_client_actions(ClienteAdmin)
+admin_send.install(ClienteAdmin)

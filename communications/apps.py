@@ -8,3 +8,13 @@ class CommunicationsConfig(AppConfig):
 
     def ready(self):
         from . import signals  # noqa: F401  (connects the reservation signals)
+        from .ops import logs, metrics
+
+        logs.connect_celery()
+        metrics.connect_celery()
+        from . import audit
+
+        audit.register_model_changes()
+        from . import roles
+
+        roles.connect(self)

@@ -25,7 +25,9 @@ from .channels.sms import sender as sms_sender
 from .gate import locked_clients
 from .kinds import get_kind
 from .models import ClientPreferences, Message, Reason, Status
+from .ops import metrics
 from .policy import ClientFacts, Prefs, choose_channel
+from .privacy.suppression import suppressed_channels
 from .rendering import TemplateError, render_message
 
 log = logging.getLogger(__name__)
@@ -88,7 +90,8 @@ def recheck(message: Message, now) -> tuple[str, str]:
     with locked_clients([message.cliente_id]):
         cliente = Cliente.objects.get(pk=message.cliente_id)
         prefs = Prefs.of(ClientPreferences.objects.filter(cliente_id=message.cliente_id).first())
-    facts = ClientFacts(message.cliente_id, cliente.telefono, cliente.email, prefs)
+    suppressed = suppressed_channels({cliente.pk: (cliente.telefono, cliente.email)}).get(cliente.pk, frozenset())
+    facts = ClientFacts(message.cliente_id, cliente.telefono, cliente.email, prefs, suppressed=suppressed)
     channel, destination, reason = choose_channel(get_kind(message.kind), message.category, facts, message.channel)
     if reason == Reason.OPTED_OUT:
         return Status.CANCELLED, reason
@@ -104,6 +107,12 @@ def deliver(message_id: int, now=None) -> DeliveryResult:
     message = claim(message_id, now)
     if message is None:
         return DeliveryResult("not_claimed")
+    result = _deliver_claimed(message, now)
+    metrics.message_status(message.channel, message.kind, result.outcome)
+    return result
+
+
+def _deliver_claimed(message: Message, now) -> DeliveryResult:
     one = Message.objects.filter(pk=message.pk)
 
     if channel_paused(message.channel):

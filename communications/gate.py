@@ -25,7 +25,9 @@ from django.utils import timezone
 from . import calendar as cal
 from .kinds import Kind, get_kind
 from .models import COUNTED_STATUSES, ClientPreferences, CommunicationLimit, Message, Reason, Status
+from .ops import metrics
 from .policy import ClientFacts, Decision, Prefs, Usage, decide
+from .privacy.suppression import suppressed_channels
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +127,10 @@ def _decide_chunk(chunk: list[MessageRequest], now, *, dry_run: bool) -> list[Ou
             when_capped=req.when_capped,
         )
         message = build_message(req, kind, decision, now, segment=cliente_facts.segment or "")
+        if not dry_run:
+            metrics.message_status(decision.channel, kind.name, decision.status)
+            if decision.status == Status.BLOCKED:
+                metrics.message_blocked(decision.channel, decision.reason)
         if decision.allowed:
             usage[req.cliente_id].add(None, decision.counts_on, decision.channel, kind.name, message.category)
         existing[req.idempotency_key] = message
@@ -190,14 +196,17 @@ def load_facts(client_ids, *, with_segments: bool) -> dict[int, ClientFacts]:
     if with_segments:
         qs, fields = qs.with_segments(), [*fields, "segment"]
     prefs = {p.cliente_id: Prefs.of(p) for p in ClientPreferences.objects.filter(cliente_id__in=client_ids)}
+    rows = list(qs.values(*fields))
+    suppressed = suppressed_channels({row["pk"]: (row["telefono"], row["email"]) for row in rows})
     facts = {}
-    for row in qs.values(*fields):
+    for row in rows:
         facts[row["pk"]] = ClientFacts(
             cliente_id=row["pk"],
             telefono=row["telefono"],
             email=row["email"],
             prefs=prefs.get(row["pk"], Prefs()),
             segment=row.get("segment"),
+            suppressed=suppressed.get(row["pk"], frozenset()),
         )
     return facts
 

@@ -179,6 +179,8 @@ class Reason(models.TextChoices):
     # The worker stopped after telling the provider to send and before hearing back:
     # the SMS may have gone out, so it is never resent automatically.
     INTERRUPTED = "interrupted", _("Interrumpido durante el envío al proveedor")
+    # The address belonged to a client whose data was erased (Ley 21.719): no marketing to it.
+    SUPPRESSED = "suppressed", _("Dirección suprimida (datos borrados)")
 
 
 def kind_choices():
@@ -263,6 +265,9 @@ class Message(models.Model):
         indexes = [
             models.Index(fields=["cliente", "counts_on"], name="msg_client_day"),
             models.Index(fields=["status", "scheduled_for"], name="msg_status_due"),
+        ]
+        permissions = [
+            ("send_transactional", _("Puede enviar mensajes transaccionales desde la ficha del cliente")),
         ]
 
     def __str__(self):
@@ -364,4 +369,6 @@ class SweepRun(models.Model):
 
 
 # The statistics rows live in their own package but belong to this app.
+from .audit import AuditEvent  # noqa: E402,F401
+from .privacy.models import DataRightsRequest, SuppressionEntry  # noqa: E402,F401
 from .stats.models import Alert, DailyStat, LiftStat, WeeklyReport  # noqa: E402,F401

@@ -46,6 +46,8 @@ class ClientFacts:
     email: str
     prefs: Prefs = Prefs()
     segment: str | None = None
+    # Channels whose address is on the suppression list (an erased client's phone or email).
+    suppressed: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -126,6 +128,8 @@ def choose_channel(kind: Kind, category: str, facts: ClientFacts, channel: str |
     first_failure = None
     for ch in (channel,) if channel else kind.channels:
         reason = consent_reason(kind, category, ch, facts.prefs)
+        if not reason and category == Category.MARKETING and ch in facts.suppressed:
+            reason = Reason.SUPPRESSED
         destination = ""
         if not reason:
             destination, reason = contact(ch, facts)

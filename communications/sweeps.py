@@ -7,12 +7,14 @@ rows, never from the broker or the beat process itself.
 
 import functools
 import logging
+import time
 from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
 
 from .models import SweepRun
+from .ops import metrics
 
 log = logging.getLogger(__name__)
 
@@ -32,13 +34,16 @@ def recorded(task_name):
         def wrapper(*args, **kwargs):
             name = task_name(*args, **kwargs) if callable(task_name) else task_name
             run = SweepRun.objects.create(task=name[:80], started_at=timezone.now())
+            started = time.monotonic()
             try:
                 result = func(*args, **kwargs)
             except Exception as exc:
                 SweepRun.objects.filter(pk=run.pk).update(
                     finished_at=timezone.now(), ok=False, error=f"{type(exc).__name__}: {exc}"[:500]
                 )
+                metrics.sweep_finished(name, False, time.monotonic() - started)
                 raise
+            metrics.sweep_finished(name, True, time.monotonic() - started)
             SweepRun.objects.filter(pk=run.pk).update(finished_at=timezone.now(), ok=True, counts=_jsonable(result))
             if run.pk % PRUNE_EVERY == 0:
                 prune()

@@ -24,6 +24,12 @@ def test_production_refuses_to_start_without_secret_key():
     assert "SECRET_KEY must be set" in result.stderr
 
 
+def test_production_refuses_to_start_without_a_suppression_key():
+    result = run_manage("check", DEBUG="false", SECRET_KEY=secrets.token_urlsafe(64))
+    assert result.returncode != 0
+    assert "SUPPRESSION_KEY must be set" in result.stderr
+
+
 def test_production_settings_pass_check_deploy():
     result = run_manage(
         "check",
@@ -32,6 +38,7 @@ def test_production_settings_pass_check_deploy():
         "WARNING",
         DEBUG="false",
         SECRET_KEY=secrets.token_urlsafe(64),
+        SUPPRESSION_KEY=secrets.token_urlsafe(32),
         ALLOWED_HOSTS="crm.aremko.cl",
     )
     assert result.returncode == 0, result.stderr

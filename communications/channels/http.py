@@ -24,6 +24,7 @@ import requests
 import urllib3
 from requests.auth import HTTPBasicAuth
 
+from ..ops import metrics
 from .errors import AmbiguousError, ChannelError, ConfigurationError, PermanentError, TransientError
 
 log = logging.getLogger(__name__)
@@ -112,6 +113,13 @@ class JsonHttpService:
 
     def request(self, method: str, path: str, *, json_body=None, write: bool) -> Answer:
         """Call the provider; returns a 2xx Answer or raises a ChannelError subclass."""
+        try:
+            return self._request(method, path, json_body=json_body, write=write)
+        except ChannelError as exc:
+            metrics.provider_error(self.provider, exc)
+            raise
+
+    def _request(self, method: str, path: str, *, json_body=None, write: bool) -> Answer:
         if not self.has_credentials:
             raise ConfigurationError(f"{self.provider}: missing credentials", detail="missing credentials")
         url = f"{self.base_url}{path}"
@@ -184,4 +192,5 @@ class JsonHttpService:
         raise TransientError(f"{self.provider}: server error (HTTP {status})", detail=detail)
 
     def _log(self, method: str, path: str, outcome, started: float) -> None:
+        metrics.provider_request(self.provider, outcome, time.monotonic() - started)
         log.info("%s %s %s -> %s in %.0f ms", self.provider, method, path, outcome, (time.monotonic() - started) * 1000)

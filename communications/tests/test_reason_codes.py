@@ -85,7 +85,16 @@ SCENARIOS = {
     Reason.RESPONDED: lambda s: cancelled_with(Reason.RESPONDED),
     Reason.BOOKING_CANCELLED: lambda s: cancelled_with(Reason.BOOKING_CANCELLED),
     Reason.INTERRUPTED: lambda s: interrupted(s),
+    Reason.SUPPRESSED: lambda s: suppressed(),
 }
+
+
+def suppressed():
+    """An erased client's phone comes back on a new record (test_data_rights)."""
+    from communications.privacy import suppression
+
+    suppression.suppress("sms", "+56990000001")
+    return gate(new_client(telefono="+56990000001"))
 
 
 def interrupted(settings):

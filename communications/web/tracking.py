@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from .. import engagement, links, tokens
 from .common import LinkProblem, message_from, problem_page
+from .limits import limited
 
 # A transparent 1x1 GIF.
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
@@ -23,6 +24,7 @@ def _user_agent(request) -> str:
 
 
 @require_http_methods(["GET", "HEAD"])
+@limited(tokens.OPEN)
 def open_pixel(request, token):
     try:
         message, _payload = message_from(tokens.OPEN, token)
@@ -36,6 +38,7 @@ def open_pixel(request, token):
 
 
 @require_http_methods(["GET", "HEAD"])
+@limited(tokens.CLICK)
 def click(request, token):
     try:
         message, payload = message_from(tokens.CLICK, token)

@@ -17,6 +17,7 @@ from ..models import ConsentEvent
 from ..policy import Prefs
 from ..preferences import CHOICES, KEYS, apply_choices, current_choices, unsubscribe_from_marketing_email
 from .common import LinkProblem, message_from, page, problem_page
+from .limits import limited
 
 
 def _evidence(request, message, **extra) -> dict:
@@ -42,6 +43,7 @@ def _unsubscribe_page(request, message, *, done: bool, changed: bool = False, st
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
+@limited(tokens.UNSUBSCRIBE, never_refuse_post=True)
 def unsubscribe(request, token):
     try:
         message, _payload = message_from(tokens.UNSUBSCRIBE, token)
@@ -60,6 +62,7 @@ def unsubscribe(request, token):
 
 @csrf_exempt
 @require_http_methods(["GET", "HEAD", "POST"])
+@limited(tokens.UNSUBSCRIBE, never_refuse_post=True)
 def one_click(request, token):
     """RFC 8058 one-click: a POST unsubscribes at once and idempotently; a GET only shows the page."""
     try:
@@ -79,6 +82,7 @@ def one_click(request, token):
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
+@limited(tokens.PREFERENCES)
 def preferences(request, token):
     try:
         message, _payload = message_from(tokens.PREFERENCES, token)

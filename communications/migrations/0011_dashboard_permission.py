@@ -4,7 +4,7 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-    dependencies = [("communications", "0008_shared_pieces_and_send_marker")]
+    dependencies = [("communications", "0010_send_transactional_permission")]
 
     operations = [
         migrations.AlterModelOptions(

@@ -22,7 +22,7 @@ def remove(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("communications", "0010_weekly_report"),
+        ("communications", "0012_weekly_report"),
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("communications", "0009_dashboard_permission")]
+    dependencies = [("communications", "0011_dashboard_permission")]
 
     operations = [
         migrations.CreateModel(
