@@ -226,3 +226,15 @@ def test_the_csv_follows_the_channel_filter(marketing):
     healthy_week(TODAY - datetime.timedelta(days=1))
     rows = marketing.get(CSV_URL, {"canal": "email"}).content.decode("utf-8-sig").strip().splitlines()
     assert len(rows) == 2 and ";Correo electrónico;" in rows[1]
+
+
+def test_the_marketing_role_sees_the_dashboard_and_reception_does_not(client):
+    from django.contrib.auth.models import Group, User
+
+    from communications.roles import MARKETING, RECEPCION
+
+    for name, role, expected in [("mkt", MARKETING, 200), ("rec", RECEPCION, 403)]:
+        user = User.objects.create_user(name, password="clave-segura-123", is_staff=True)
+        user.groups.add(Group.objects.get(name=role))
+        client.force_login(user)
+        assert client.get(URL).status_code == expected, role
