@@ -391,3 +391,14 @@ SMS_REPLY_POLL_HOURS = env.int("SMS_REPLY_POLL_HOURS", default=168)
 # Transactional SMS (reminders, confirmations) go out reply-capable too, so a BAJA answered
 # to a reminder is read. False sends them through the plain endpoint (no replies).
 SMS_TRANSACTIONAL_REPLY_CAPABLE = env.bool("SMS_TRANSACTIONAL_REPLY_CAPABLE", default=True)
+
+# --- Dashboard alerts and the weekly report ----------------------------------
+# Who gets each open alert (at most once per code per 24 h) and the Monday report.
+ALERT_EMAILS = env.list("ALERT_EMAILS", default=[])
+REPORT_EMAILS = env.list("REPORT_EMAILS", default=[])
+# Spam pressure: alert when more than this share of marketing requests (7 days) is blocked by caps.
+ALERT_CAP_PRESSURE_SHARE = env.float("ALERT_CAP_PRESSURE_SHARE", default=0.25)
+# Rate alerts (complaints, opt-outs, delivery, bounces, cap pressure) need this many messages in 7 days.
+ALERT_MIN_MESSAGES = env.int("ALERT_MIN_MESSAGES", default=200)
+# Beat tasks (SweepRun names) that run every few minutes: silence longer than 15 minutes is an alert.
+ALERT_WATCHED_SWEEPS = env.list("ALERT_WATCHED_SWEEPS", default=["sweep_outbox", "poll_sms_status", "poll_sms_replies"])

@@ -510,7 +510,14 @@ _hide_beat_models()
 
 # Campaign preview/send, pending communications by segment, the VIP call list and the
 # trigger settings live in their own modules.
-from . import admin_calls, admin_campaigns, admin_privacy, admin_send, admin_triggers  # noqa: E402, F401
+from . import (  # noqa: E402, F401
+    admin_calls,
+    admin_campaigns,
+    admin_dashboard,
+    admin_privacy,
+    admin_send,
+    admin_triggers,
+)
 
 admin.site.register(SmsReply, SmsReplyAdmin)
 admin_privacy.install_client_actions(ClienteAdmin)

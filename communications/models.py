@@ -517,4 +517,4 @@ class SweepRun(models.Model):
 from .audit import AuditEvent  # noqa: E402,F401
 from .feedback.models import SmsReply  # noqa: E402,F401
 from .privacy.models import DataRightsRequest, SuppressionEntry  # noqa: E402,F401
-from .stats.models import Alert, DailyStat, LiftStat  # noqa: E402,F401
+from .stats.models import Alert, DailyStat, LiftStat, WeeklyReport  # noqa: E402,F401

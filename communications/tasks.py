@@ -100,3 +100,23 @@ def run_campaign(run_id: int):
 
     run = execute(run_id)
     return run.state if run else None
+
+
+@shared_task(ignore_result=True)
+@recorded("check_alerts")
+def check_alerts():
+    """Every 15 minutes: raise, repeat or resolve the KPI and invariant alerts; email new ones."""
+    from .stats.alerts import check
+
+    outcomes = check()
+    return {o.code: o.action for o in outcomes if o.action != "unchanged"}
+
+
+@shared_task(ignore_result=True)
+@recorded("send_weekly_report")
+def send_weekly_report():
+    """Hourly: the previous ISO week's report, at the first run after Monday 08:00 local (once per week)."""
+    from .stats.report import send_due
+
+    result = send_due(timezone.now())
+    return {"week": result.week, "sent": result.sent}

@@ -57,6 +57,8 @@ class DailyStat(models.Model):
             models.UniqueConstraint(fields=["day", "channel", "kind", "segment", "campaign_id"], name="one_bucket")
         ]
         indexes = [models.Index(fields=["day", "channel"], name="dailystat_day_channel")]
+        # The dashboard shows money and client behaviour: a permission of its own, not "is staff".
+        permissions = [("view_dashboard", _("Puede ver el panel de comunicaciones"))]
 
     def __str__(self):
         return f"{self.day} {self.channel} {self.kind} {self.segment or '-'}"
@@ -127,3 +129,19 @@ class Alert(models.Model):
 
     def __str__(self):
         return self.code
+
+
+class WeeklyReport(models.Model):
+    """One row per ISO week whose report went out: the hourly task sends each week once."""
+
+    week = models.CharField(_("semana ISO"), max_length=8, unique=True)  # "2026-W48"
+    sent_at = models.DateTimeField(_("enviado"), default=timezone.now)
+    recipients = models.PositiveSmallIntegerField(_("destinatarios"), default=0)
+
+    class Meta:
+        verbose_name = _("informe semanal")
+        verbose_name_plural = _("informes semanales")
+        ordering = ["-week"]
+
+    def __str__(self):
+        return self.week

@@ -1,0 +1,309 @@
+"""The dashboard's queries: a handful of grouped reads of the precomputed tables.
+
+The message table is never read in bulk here: KPIs, charts, funnel, reasons and
+ROI come from DailyStat/LiftStat; the live parts (clients at their caps today,
+pending per segment, last sweep runs) read bounded slices (today's messages, the
+outbox, two days of SweepRun).
+"""
+
+import datetime
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Count, Q, Subquery, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from ventas.segments import SEGMENT_LABELS, SEGMENTS
+
+from .. import calendar as cal
+from .. import sweeps
+from ..models import COUNTED_STATUSES, Category, Message, Reason
+from . import charts, kpis
+from .models import DailyStat, LiftStat
+
+# Reason codes other parts add (stats.md) may reach the rollup before their enum labels do.
+EXTRA_REASON_LABELS = {
+    "holdout": gettext_lazy("Grupo de control (holdout)"),
+    "campaign_holdout": gettext_lazy("Grupo de control de la campaña"),
+    "suppressed": gettext_lazy("Suprimido (datos borrados)"),
+    "send_time": gettext_lazy("Hora de envío optimizada"),
+}
+CHANNEL_LABELS = {"sms": gettext_lazy("SMS"), "email": gettext_lazy("Email")}
+MAX_RANGE_DAYS = 400
+# An SMS status keeps moving for hours after handing over (stats.md): the delivery rate
+# counts only days whose messages were handed over at least this long ago.
+SMS_SETTLE = timedelta(hours=2)
+NEAR_CAP_ROWS = 50
+
+
+def reason_label(code: str) -> str:
+    if code in Reason.values:
+        return str(Reason(code).label)
+    return str(EXTRA_REASON_LABELS.get(code, code))
+
+
+def segment_label(code: str) -> str:
+    return str(SEGMENT_LABELS.get(code, code or _("Sin segmento")))
+
+
+def default_range(now) -> tuple[datetime.date, datetime.date]:
+    today = cal.localdate(now)
+    return today - timedelta(days=29), today
+
+
+def _buckets(start, end, channel):
+    qs = DailyStat.objects.filter(day__gte=start, day__lte=end)
+    return qs.filter(channel=channel) if channel else qs
+
+
+def _sums():
+    return {name: Sum(name) for name in kpis.COUNTERS}
+
+
+def segment_rows(start, end, channel) -> list[dict]:
+    """Counters per segment × channel × kind over the range (a few hundred rows at most)."""
+    return list(_buckets(start, end, channel).values("segment", "channel", "kind").annotate(**_sums()).order_by())
+
+
+def day_rows(start, end, channel) -> list[dict]:
+    return list(_buckets(start, end, channel).values("day", "channel").annotate(**_sums()).order_by())
+
+
+def reason_totals(start, end, channel) -> dict:
+    rows = (
+        _buckets(start, end, channel)
+        .filter(Q(blocked__gt=0) | Q(deferred__gt=0) | Q(cancelled__gt=0))
+        .values("blocked_by_reason", "deferred_by_reason", "cancelled_by_reason")
+    )
+    return kpis.total(rows)
+
+
+def settled_sms_rows(start, end, now) -> list[dict]:
+    last_settled = cal.localdate(now - SMS_SETTLE) - timedelta(days=1)
+    return segment_rows(start, min(end, last_settled), "sms") if start <= last_settled else []
+
+
+def marketing_cost_by_segment(start, end) -> dict[str, int]:
+    rows = (
+        DailyStat.objects.filter(day__gte=start, day__lte=end, kind__in=kpis.MARKETING_KINDS)
+        .values("segment")
+        .annotate(cost=Sum("cost_clp"))
+        .order_by()
+    )
+    return {r["segment"]: r["cost"] or 0 for r in rows}
+
+
+@dataclass
+class LiftView:
+    period: str = ""
+    start: datetime.date | None = None
+    end: datetime.date | None = None
+    by_segment: dict = field(default_factory=dict)  # segment ("" = all) -> LiftStat
+
+
+def lift_for(start, end) -> LiftView:
+    """All-marketing lift per segment of the stored period closest to the range."""
+    periods = list(LiftStat.objects.filter(kind="").values_list("period", "period_start", "period_end").distinct())
+    chosen = kpis.closest_period(periods, start, end)
+    if chosen is None:
+        return LiftView()
+    rows = list(LiftStat.objects.filter(period=chosen, kind=""))
+    return LiftView(chosen, rows[0].period_start, rows[0].period_end, {r.segment: r for r in rows})
+
+
+def roi_by_segment(rows: list[dict], lift: LiftView) -> list[kpis.SegmentRoi]:
+    """Marketing cost, attributed revenue and ROI per segment, with the incremental figures beside them."""
+    marketing = [r for r in rows if r["kind"] in kpis.MARKETING_KINDS]
+    sums = kpis.group(marketing, "segment")
+    lift_cost = marketing_cost_by_segment(lift.start, lift.end) if lift.period else {}
+    order = {s: i for i, s in enumerate(SEGMENTS)}
+    result = []
+    for segment in sorted(set(sums) | set(lift.by_segment) - {""}, key=lambda s: (order.get(s, len(order)), s)):
+        s = sums.get(segment, {})
+        item = kpis.SegmentRoi(segment, s.get("cost_clp", 0), s.get("revenue_clp", 0), None)
+        item.roi = kpis.roi(item.revenue, item.cost)
+        stat = lift.by_segment.get(segment)
+        if stat is not None:
+            item.lift = lift_dict(stat)
+            item.lift_roi = kpis.roi(stat.incremental_revenue_clp, lift_cost.get(segment, 0))
+        result.append(item)
+    return result
+
+
+def lift_dict(stat: LiftStat) -> dict:
+    return {
+        "revenue": stat.incremental_revenue_clp,
+        "low": stat.incremental_revenue_low,
+        "high": stat.incremental_revenue_high,
+        "verdict": stat.verdict,
+        "treated": stat.treated_clients,
+        "control": stat.control_clients,
+    }
+
+
+@dataclass
+class NearCap:
+    cliente_id: int
+    name: str
+    sms_today: int
+    sms_month: int
+    email_week: int
+    at_limit: bool
+
+
+def clients_near_caps(now, limit: int = NEAR_CAP_ROWS) -> tuple[list[NearCap], int]:
+    """Clients at a cap or one below it today. Candidates are the clients with messages counted
+    today (a bounded slice); their month and week usage is read in two grouped queries."""
+    today = cal.localdate(now)
+    month_start, _end = cal.window("month", today)
+    week_start, week_end = cal.window("week", today)
+    counted = Message.objects.filter(status__in=COUNTED_STATUSES)
+    today_clients = counted.filter(counts_on=today).values("cliente_id")
+    sms_day, sms_month_limit, email_limit = (
+        settings.SMS_DAILY_LIMIT,
+        settings.SMS_MONTHLY_LIMIT,
+        settings.EMAIL_WEEKLY_LIMIT,
+    )
+    usage: dict[int, list[int]] = {}
+    for row in (
+        counted.filter(
+            channel="sms", counts_on__gte=month_start, counts_on__lte=today, cliente_id__in=Subquery(today_clients)
+        )
+        .values("cliente_id")
+        .annotate(today=Count("pk", filter=Q(counts_on=today)), month=Count("pk"))
+        .order_by()
+    ):
+        usage.setdefault(row["cliente_id"], [0, 0, 0])[:2] = [row["today"], row["month"]]
+    for row in (
+        counted.filter(
+            channel="email",
+            category=Category.MARKETING,
+            counts_on__gte=week_start,
+            counts_on__lte=week_end,
+            cliente_id__in=Subquery(today_clients),
+        )
+        .values("cliente_id")
+        .annotate(week=Count("pk"))
+        .order_by()
+    ):
+        usage.setdefault(row["cliente_id"], [0, 0, 0])[2] = row["week"]
+
+    def near(count, cap):
+        return count >= max(1, cap - 1)
+
+    hits = []
+    for cliente_id, (day, month, week) in usage.items():
+        if near(day, sms_day) or near(month, sms_month_limit) or near(week, email_limit):
+            at = day >= sms_day or month >= sms_month_limit or week >= email_limit
+            hits.append((not at, -day, -month, cliente_id, day, month, week, at))
+    hits.sort()
+    shown = hits[:limit]
+    from ventas.models import Cliente
+
+    names = dict(Cliente.objects.filter(pk__in=[h[3] for h in shown]).values_list("pk", "nombre"))
+    return [NearCap(h[3], names.get(h[3], str(h[3])), h[4], h[5], h[6], h[7]) for h in shown], len(hits)
+
+
+@dataclass
+class RunRow:
+    task: str
+    label: str
+    started_at: datetime.datetime
+    finished_at: datetime.datetime | None
+    ok: bool | None
+    counts: str
+    silent: bool
+
+
+def sweep_rows(now) -> list[RunRow]:
+    from ..triggers import TRIGGERS
+
+    watched = set(settings.ALERT_WATCHED_SWEEPS)
+    rows = []
+    for task, run in sorted(sweeps.last_runs().items()):
+        name = task.removeprefix("trigger:")
+        label = str(TRIGGERS[name].label) if task.startswith("trigger:") and name in TRIGGERS else task
+        counts = ", ".join(f"{k}: {v}" for k, v in list(run.counts.items())[:6] if v) or "—"
+        silent = task in watched and run.started_at < now - timedelta(minutes=15)
+        rows.append(RunRow(task, label, run.started_at, run.finished_at, run.ok, counts, silent))
+    return rows
+
+
+def replies_to_review() -> int:
+    """SMS replies waiting for a person (the replies inbox's "por revisar")."""
+    from ..feedback.replies import count_to_review
+
+    return count_to_review()
+
+
+def chart_days(start, end) -> list[datetime.date]:
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+def charts_for(days, rows, channel) -> list[dict]:
+    """Sent/delivered/failed per day for each channel shown, and opens/clicks/conversions."""
+    result = []
+    for ch in [channel] if channel else ["sms", "email"]:
+        series = kpis.per_day([r for r in rows if r["channel"] == ch], days, ("handed", "delivered", "failed"))
+        labels = [("handed", _("Enviados")), ("delivered", _("Entregados")), ("failed", _("Fallidos"))]
+        result.append(
+            _chart(
+                f"chart-{ch}",
+                _("%(c)s: enviados, entregados y fallidos por día") % {"c": CHANNEL_LABELS[ch]},
+                days,
+                series,
+                labels,
+            )
+        )
+    series = kpis.per_day(rows, days, ("opens", "clicks", "conversions"))
+    labels = [("opens", _("Aperturas")), ("clicks", _("Clics")), ("conversions", _("Conversiones"))]
+    result.append(_chart("chart-engagement", _("Aperturas, clics y conversiones por día"), days, series, labels))
+    return result
+
+
+def _chart(chart_id, title, days, series, labels) -> dict:
+    lines = [charts.Series(str(label), series[key]) for key, label in labels]
+    totals = ", ".join(f"{s.label}: {sum(s.values)}" for s in lines)
+    description = _("Del %(a)s al %(b)s. Totales: %(t)s.") % {
+        "a": f"{days[0]:%d/%m/%Y}",
+        "b": f"{days[-1]:%d/%m/%Y}",
+        "t": totals,
+    }
+    return {
+        "id": chart_id,
+        "title": title,
+        "svg": charts.line_chart(chart_id, title, description, days, lines),
+        "headers": [s.label for s in lines],
+        "table": [(day, [s.values[i] for s in lines]) for i, day in enumerate(days)],
+    }
+
+
+def figures(start, end, channel: str = "", *, now=None) -> dict:
+    """Everything the page and the CSV show for a range and channel ("" = both)."""
+    now = now or timezone.now()
+    rows = segment_rows(start, end, channel)
+    totals = kpis.total(rows)
+    reasons = reason_totals(start, end, channel)
+    lift = lift_for(start, end)
+    by_channel = kpis.group(rows, "channel")
+    return {
+        "tiles": kpis.tiles(
+            rows, sms_delivery_rows=settled_sms_rows(start, end, now) if channel in ("", "sms") else []
+        ),
+        "totals": totals,
+        "funnel": kpis.funnel(totals),
+        "blocked": _by_reason(reasons["blocked_by_reason"]),
+        "deferred": _by_reason(reasons["deferred_by_reason"]),
+        "cancelled": _by_reason(reasons["cancelled_by_reason"]),
+        "cost": [(CHANNEL_LABELS.get(ch, ch), s["cost_clp"], s["handed"]) for ch, s in sorted(by_channel.items())],
+        "roi": roi_by_segment(rows, lift),
+        "lift": lift,
+        "rows": rows,
+    }
+
+
+def _by_reason(counts: dict) -> list[tuple[str, str, int]]:
+    return [(code, reason_label(code), n) for code, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if n]
