@@ -11,6 +11,7 @@ purchase occasion (same-day rows summed by ``occasions``).
 """
 
 import datetime as dt
+import functools
 import math
 from collections import defaultdict
 
@@ -19,9 +20,21 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss, roc_auc_score
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 AUC_MARGIN = 0.005  # the model ships only when it beats the best baseline by this much (issue 10)
 MIN_TRAIN_ROWS = 30
+
+
+# One thread: OpenMP across busy shared cores made a 400-row fit 17x slower than serial,
+# and the worker scores in chunks anyway.
+def single_threaded(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with threadpool_limits(limits=1):
+            return fn(*args, **kwargs)
+
+    return wrapper
 
 
 def occasions(rows) -> dict:
@@ -153,6 +166,7 @@ class ChurnModel:
             random_state=self.seed,
         )
 
+    @single_threaded
     def fit(self, history_by_customer: dict, as_of: dt.date):
         """Learn from occasions before ``as_of`` only: labels in [as_of − L, as_of)."""
         label_days = self.label_days or default_label_days(history_by_customer, as_of, self.horizon_days)
@@ -186,6 +200,7 @@ class ChurnModel:
         p = np.clip(p, 1e-6, 1 - 1e-6)
         return np.log(p / (1 - p))
 
+    @single_threaded
     def predict_proba(self, x) -> np.ndarray:
         """P(churn) for rows of ``features``."""
         if not len(x):
@@ -265,6 +280,7 @@ class EvaluationError(ValueError):
     pass
 
 
+@single_threaded
 def evaluate(history_by_customer: dict, cutoff: dt.date, horizon_days: int, label_days=None, seed=0) -> dict:
     """The churn_evaluate protocol (specs/insights.md): model and baselines in one run."""
     last = max((h[-1][0] for h in history_by_customer.values() if h), default=None)
