@@ -283,6 +283,8 @@ MESSAGE_RETRY_MAX_SECONDS = env.int("MESSAGE_RETRY_MAX_SECONDS", default=900)
 CHANNEL_PAUSE_SECONDS = env.int("CHANNEL_PAUSE_SECONDS", default=900)
 # SweepRun rows (one per beat task run) older than this are pruned.
 SWEEP_RUN_RETENTION_DAYS = env.int("SWEEP_RUN_RETENTION_DAYS", default=14)
+# Insights: churn is "no paid visit within this many days" (specs/insights.md).
+CHURN_HORIZON_DAYS = env.int("CHURN_HORIZON_DAYS", default=180)
 # SMS price per segment (CLP), from the provider's quote.
 SMS_COST_PER_SEGMENT_CLP = env.int("SMS_COST_PER_SEGMENT_CLP", default=12)
 SMS_TRANSLITERATE_MARKETING = env.bool("SMS_TRANSLITERATE_MARKETING", default=True)

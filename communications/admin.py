@@ -17,6 +17,7 @@ from ventas.models import Cliente
 
 from . import actions
 from .admin_templates import MessageTemplateAdmin
+from .insights.admin import ClientInsightInline, RiskBandFilter
 from .models import (
     ClientPreferences,
     ConsentEvent,
@@ -55,6 +56,7 @@ class ClientPreferencesInline(admin.StackedInline):
         "accepts_birthday_sms",
         "preferred_channel",
         "email_undeliverable",
+        "objects_to_profiling",
     ]
 
 
@@ -85,7 +87,14 @@ admin.site.unregister(Cliente)
 
 @admin.register(Cliente)
 class ClienteAdmin(BaseClienteAdmin):
-    inlines = [ClientPreferencesInline, ConsentEventInline, RecentMessagesInline, *BaseClienteAdmin.inlines]
+    inlines = [
+        ClientPreferencesInline,
+        ClientInsightInline,
+        ConsentEventInline,
+        RecentMessagesInline,
+        *BaseClienteAdmin.inlines,
+    ]
+    list_filter = [*BaseClienteAdmin.list_filter, RiskBandFilter]
     readonly_fields = ["uso_actual"]
 
     def get_fields(self, request, obj=None):
@@ -128,6 +137,7 @@ class ClienteAdmin(BaseClienteAdmin):
                 defaults={
                     "preferred_channel": data.get("preferred_channel", ""),
                     "email_undeliverable": data.get("email_undeliverable", ""),
+                    "objects_to_profiling": data.get("objects_to_profiling", False),
                 },
             )
 

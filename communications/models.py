@@ -41,6 +41,9 @@ class ClientPreferences(models.Model):
     )
     # A hard bounce makes the address undeliverable until the client's email changes.
     email_undeliverable = models.CharField(_("email rechazado (rebote)"), max_length=254, blank=True, default="")
+    # The right to object to profiling (Ley 21.719, GDPR art. 21): no churn score, send-time
+    # choice or recommendation is computed or used for this client.
+    objects_to_profiling = models.BooleanField(_("se opone a la elaboración de perfiles"), default=False)
     updated_at = models.DateTimeField(_("actualizado"), auto_now=True)
 
     class Meta:
@@ -364,4 +367,5 @@ class SweepRun(models.Model):
 
 
 # The statistics rows live in their own package but belong to this app.
+from .insights.models import ClientInsight, InsightRun  # noqa: E402,F401
 from .stats.models import Alert, DailyStat, LiftStat  # noqa: E402,F401

@@ -73,3 +73,15 @@ def poll_sms_replies():
     counts = poll_replies()
     log.info("sms reply poll: %s", counts)
     return counts
+
+
+@shared_task(ignore_result=True)
+@recorded("score_clients")
+def score_clients():
+    """Hourly check; retrains and rescores only when the current model is older than 7 days."""
+    from .insights import scoring
+
+    if not scoring.model_is_stale():
+        return {"retrained": 0}
+    result = scoring.train_and_score()
+    return {"retrained": 1, "scored": result["scored"]}

@@ -340,3 +340,38 @@ def choose(result: dict, metric: str, margin: float, relative: bool) -> str:
     if model is not None and model >= need:
         return "modelo"
     return f"línea base: {best}"
+
+
+def reasons(past, at) -> list[str]:
+    """Up to three plain-Spanish reasons behind a client's risk, from the same facts the model reads."""
+    from django.utils.translation import gettext as _
+
+    f = dict(zip(FEATURE_NAMES, features(past, at), strict=True))
+    out = []
+    if f["recency_days"] >= 180:
+        out.append(_("Sin visitas pagadas hace %(d)d días") % {"d": f["recency_days"]})
+    if f["mean_gap_days"] and len(past) >= 2 and f["overdue_ratio"] >= 1.5:
+        out.append(_("Atrasado respecto a su ritmo habitual (cada %(g)d días)") % {"g": f["mean_gap_days"]})
+    if len(past) == 1:
+        out.append(_("Una sola visita"))
+    if f["occasions_365d"] == 0 and len(past) >= 2:
+        out.append(_("Ninguna visita en el último año"))
+    if f["last_amount_ratio"] < 0.6 and len(past) >= 2:
+        out.append(_("Su último gasto fue menor que su promedio"))
+    return out[:3]
+
+
+def baseline_scorer(name: str, history_by_customer: dict, as_of: dt.date, horizon_days: int):
+    """The fallback when a baseline won: fitted like the model, scoring {customer: P(churn)}."""
+    label_days = default_label_days(history_by_customer, as_of, horizon_days)
+    _, x_train, y_train = snapshot(history_by_customer, as_of - dt.timedelta(days=label_days), label_days)
+    columns = slice(0, 1) if name == "recency" else slice(0, len(RFM_NAMES))
+    fitted = _scaled_logistic().fit(x_train[:, columns], y_train) if _usable(y_train) else None
+
+    def score(history, at):
+        ids, x, _ = snapshot(history, at, None)
+        if fitted is None:
+            return dict.fromkeys(ids, float(y_train.mean()) if y_train is not None and len(y_train) else 0.5)
+        return dict(zip(ids, fitted.predict_proba(x[:, columns])[:, 1].tolist(), strict=True))
+
+    return score
