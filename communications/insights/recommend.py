@@ -73,6 +73,12 @@ class History:
             self._cooc = cooc
         return self._cooc
 
+    def knn(self, customer) -> dict:
+        cache = self.__dict__.setdefault("_knn", {})
+        if customer not in cache:
+            cache[customer] = knn_scores(self, customer)
+        return cache[customer]
+
     def owned(self, customer) -> set:
         return {i for b in self.by_customer.get(customer, ()) for i in b.items}
 
@@ -120,7 +126,7 @@ def knn_scores(history, customer) -> dict:
 
 
 def item_knn(history, customer, k, exclude=frozenset()):
-    return _rank(knn_scores(history, customer), history, k, exclude)
+    return _rank(history.knn(customer), history, k, exclude)
 
 
 @dataclass(frozen=True)
@@ -130,15 +136,18 @@ class Weights:
     popularity: float = 0.2
     season: float = 0.3
     cross_sell: bool = False
+    repeat: float = 1.0
 
 
 GRID = [
-    Weights(h, kn, pop, season, cross)
+    Weights(h, kn, pop, season, cross, repeat)
     for h in (60.0, 365.0)
-    for kn in (0.0, 0.5)
+    for kn in (0.0, 0.5, 3.0)
     for pop in (0.0, 0.3)
     for season in (0.0, 0.5)
     for cross in (False, True)
+    for repeat in (0.0, 1.0)
+    if repeat or kn  # a blend needs the client's own history one way or the other
 ]
 
 
@@ -159,9 +168,9 @@ class Recommender:
             decay = 0.5 ** (age / w.half_life_days)
             same_season = min(abs(b.time.month - month), 12 - abs(b.time.month - month)) <= 1
             for i in b.items:
-                scores[i] += 1.0 + decay + (w.season if same_season else 0.0)
+                scores[i] += w.repeat * (1.0 + decay + (w.season if same_season else 0.0))
         if w.knn:
-            for j, s in knn_scores(history, customer).items():
+            for j, s in history.knn(customer).items():
                 scores[j] += w.knn * s
         if w.popularity:
             top = max(history.recent.values(), default=0) or 1
