@@ -8,11 +8,15 @@ the evaluated window), and one slot may be kept for an item new to the client.
 """
 
 import datetime as dt
-import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
+import numpy as np
+from scipy import sparse
+
 HIT_MARGIN = 0.03  # relative; the model ships only when it beats the best baseline by this much
+KNN_KEEP = 300  # candidates kept per client from co-occurrence (ties at the edge beyond this are rare)
+POPULAR_KEEP = 100  # the popularity term only ever lifts the most popular items
 
 
 @dataclass(frozen=True)
@@ -59,19 +63,25 @@ class History:
                         self.recent[i] += 1
         self.popular = sorted(self.items, key=lambda i: (-self.recent[i], -self.all_time[i], i))
         self.pop_rank = {i: r for r, i in enumerate(self.popular)}
-        self._cooc = None
+        self._sim = None
 
-    def cooccurrence(self):
-        if self._cooc is None:
-            cooc = defaultdict(Counter)
-            for bs in self.by_customer.values():
-                owned = sorted({i for b in bs for i in b.items})
-                for i in owned:
-                    for j in owned:
-                        if i != j:
-                            cooc[i][j] += 1
-            self._cooc = cooc
-        return self._cooc
+    def similarity(self):
+        """Cosine similarity of items on the binary customer × item matrix, self-pairs removed (sparse)."""
+        if self._sim is None:
+            self.index = {i: n for n, i in enumerate(self.items)}
+            rows, cols = [], []
+            for r, customer in enumerate(sorted(self.by_customer)):
+                for i in self.owned(customer):
+                    rows.append(r)
+                    cols.append(self.index[i])
+            x = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(self.by_customer), len(self.items)))
+            co = (x.T @ x).tolil()
+            co.setdiag(0)
+            co = co.tocsr()
+            co.eliminate_zeros()
+            inv = 1 / np.sqrt(np.maximum(np.asarray(x.sum(axis=0)).ravel(), 1))
+            self._sim = (sparse.diags(inv) @ co @ sparse.diags(inv)).tocsr()
+        return self._sim
 
     def knn(self, customer) -> dict:
         cache = self.__dict__.setdefault("_knn", {})
@@ -114,15 +124,18 @@ def buy_again(history, customer, k, exclude=frozenset()):
     return _rank(scores, history, k, exclude)
 
 
-def knn_scores(history, customer) -> dict:
+def knn_scores(history, customer, keep=KNN_KEEP) -> dict:
+    """s(j) = Σ_{i ∈ H, i ≠ j} c_ij / √(n_i n_j); only the ``keep`` best (ranking needs the top k)."""
     owned = history.owned(customer)
-    cooc = history.cooccurrence()
-    n = {i: len(history.owners[i]) for i in history.items}
-    scores = defaultdict(float)
-    for i in owned:
-        for j, c in cooc[i].items():
-            scores[j] += c / math.sqrt(n[i] * n[j])
-    return scores
+    if not owned or not history.items:
+        return {}
+    sim = history.similarity()
+    vector = np.asarray(sim[sorted(history.index[i] for i in owned)].sum(axis=0)).ravel()
+    nonzero = np.flatnonzero(vector > 0)
+    if len(nonzero) > keep:
+        nonzero = nonzero[np.argpartition(-vector[nonzero], keep)[:keep]]
+    # Rounded so that equal sums reached in a different order tie exactly (then popularity decides).
+    return {history.items[j]: round(float(vector[j]), 12) for j in nonzero}
 
 
 def item_knn(history, customer, k, exclude=frozenset()):
@@ -174,7 +187,7 @@ class Recommender:
                 scores[j] += w.knn * s
         if w.popularity:
             top = max(history.recent.values(), default=0) or 1
-            for i in history.items:
+            for i in history.popular[:POPULAR_KEEP]:
                 scores[i] += w.popularity * history.recent[i] / top
         return scores
 
