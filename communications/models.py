@@ -182,6 +182,8 @@ class Reason(models.TextChoices):
     # The worker stopped after telling the provider to send and before hearing back:
     # the SMS may have gone out, so it is never resent automatically.
     INTERRUPTED = "interrupted", _("Interrumpido durante el envío al proveedor")
+    # Not a deferral: the slot moved to the client's best hour (insights), caps still applied.
+    SEND_TIME = "send_time", _("Hora de envío ajustada al cliente")
 
 
 def kind_choices():
@@ -253,6 +255,9 @@ class Message(models.Model):
 
     opened_at = models.DateTimeField(_("abierto"), null=True, blank=True)
     machine_open = models.BooleanField(_("apertura automática"), default=False)
+    # A random allowed hour instead of the client's best (send-time exploration), so the data
+    # does not only confirm itself.
+    send_time_exploration = models.BooleanField(_("hora de exploración"), default=False)
     clicked_at = models.DateTimeField(_("clic"), null=True, blank=True)
     replied_at = models.DateTimeField(_("respondido"), null=True, blank=True)
     converted_at = models.DateTimeField(_("convertido"), null=True, blank=True)

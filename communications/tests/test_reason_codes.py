@@ -45,6 +45,15 @@ def full_day(cliente):
     return cliente
 
 
+def send_time_moved(settings):
+    from communications.insights.models import ClientInsight
+
+    settings.SEND_TIME_EXPLORATION_SHARE = 0.0
+    cliente = new_client()
+    ClientInsight.objects.create(cliente=cliente, best_hour=16)
+    return gate(cliente, kind="vip_newsletter", channel="email")
+
+
 SCENARIOS = {
     Reason.OPTED_OUT: lambda s: (lambda c: (api.opt_out(c, channel="sms"), gate(c))[1])(new_client()),
     Reason.NO_PHONE: lambda s: gate(client_without_phone()),
@@ -85,6 +94,7 @@ SCENARIOS = {
     Reason.RESPONDED: lambda s: cancelled_with(Reason.RESPONDED),
     Reason.BOOKING_CANCELLED: lambda s: cancelled_with(Reason.BOOKING_CANCELLED),
     Reason.INTERRUPTED: lambda s: interrupted(s),
+    Reason.SEND_TIME: lambda s: send_time_moved(s),
 }
 
 
