@@ -17,7 +17,7 @@ from ventas.models import Cliente
 
 from . import actions
 from .admin_templates import MessageTemplateAdmin
-from .insights.admin import ClientInsightInline, RiskBandFilter
+from .insights.admin import RiskBandFilter, insight_block
 from .models import (
     ClientPreferences,
     ConsentEvent,
@@ -89,17 +89,20 @@ admin.site.unregister(Cliente)
 class ClienteAdmin(BaseClienteAdmin):
     inlines = [
         ClientPreferencesInline,
-        ClientInsightInline,
         ConsentEventInline,
         RecentMessagesInline,
         *BaseClienteAdmin.inlines,
     ]
     list_filter = [*BaseClienteAdmin.list_filter, RiskBandFilter]
-    readonly_fields = ["uso_actual"]
+    readonly_fields = ["uso_actual", "perfil_predictivo"]
 
     def get_fields(self, request, obj=None):
-        fields = [f for f in super().get_fields(request, obj) if f != "uso_actual"]
-        return [*fields, "uso_actual"] if obj else fields
+        fields = [f for f in super().get_fields(request, obj) if f not in ("uso_actual", "perfil_predictivo")]
+        return [*fields, "uso_actual", "perfil_predictivo"] if obj else fields
+
+    @admin.display(description=_("perfil predictivo"))
+    def perfil_predictivo(self, obj):
+        return insight_block(obj) if obj and obj.pk else "—"
 
     @admin.display(description=_("uso actual y próximo envío permitido"))
     def uso_actual(self, obj):

@@ -1,7 +1,7 @@
 """Staff views of the insights: the client's scores (read-only), a risk filter, the training runs."""
 
 from django.contrib import admin
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from ventas.models import Servicio
@@ -22,50 +22,25 @@ class RiskBandFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ClientInsightInline(admin.StackedInline):
-    model = ClientInsight
-    extra = 0
-    max_num = 0
-    can_delete = False
-    verbose_name_plural = _("perfil predictivo")
-    fields = [
-        ("riesgo", "value_clp"),
-        "motivos",
-        ("best_hour", "best_hour_source"),
-        "servicios_recomendados",
-        ("model_version", "scored_at"),
+def insight_block(cliente):
+    """The client's stored scores as a small read-only table (the client page shows it)."""
+    obj = ClientInsight.objects.filter(cliente=cliente).first()
+    if obj is None:
+        return _("Sin perfil (aún no puntuado, o el cliente se opone a la elaboración de perfiles).")
+    risk = "—" if obj.churn_probability is None else f"{obj.get_risk_band_display()} ({obj.churn_probability:.0%})"
+    names = dict(Servicio.objects.filter(pk__in=obj.recommendations).values_list("pk", "nombre"))
+    hour = "—" if obj.best_hour is None else f"{obj.best_hour}:00 ({obj.best_hour_source})"
+    rows = [
+        (_("Riesgo de abandono"), risk),
+        (_("Valor (CLP pagados en 365 días)"), f"{obj.value_clp:,}".replace(",", ".")),
+        (_("Motivos"), "; ".join(obj.reasons) or "—"),
+        (_("Mejor hora de envío"), hour),
+        (_("Servicios recomendados"), ", ".join(names[i] for i in obj.recommendations if i in names) or "—"),
+        (_("Modelo"), f"{obj.model_version} · {obj.scored_at:%Y-%m-%d %H:%M}"),
     ]
-    readonly_fields = [
-        "riesgo",
-        "value_clp",
-        "motivos",
-        "best_hour",
-        "best_hour_source",
-        "servicios_recomendados",
-        "model_version",
-        "scored_at",
-    ]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description=_("riesgo de abandono"))
-    def riesgo(self, obj):
-        if obj.churn_probability is None:
-            return "—"
-        return f"{obj.get_risk_band_display()} ({obj.churn_probability:.0%})"
-
-    @admin.display(description=_("motivos"))
-    def motivos(self, obj):
-        return format_html_join("", "<div>{}</div>", ((r,) for r in obj.reasons)) or "—"
-
-    @admin.display(description=_("servicios recomendados"))
-    def servicios_recomendados(self, obj):
-        names = dict(Servicio.objects.filter(pk__in=obj.recommendations).values_list("pk", "nombre"))
-        return ", ".join(names[pk] for pk in obj.recommendations if pk in names) or "—"
+    return format_html(
+        "<table>{}</table>", format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", ((str(a), b) for a, b in rows))
+    )
 
 
 @admin.register(InsightRun)
