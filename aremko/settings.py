@@ -366,6 +366,12 @@ DATA_RIGHTS_DEADLINE_DAYS = env.int("DATA_RIGHTS_DEADLINE_DAYS", default=30)
 MESSAGE_BODY_RETENTION_MONTHS = env.int("MESSAGE_BODY_RETENTION_MONTHS", default=24)
 # SweepRun rows (one per beat task run) older than this are pruned.
 SWEEP_RUN_RETENTION_DAYS = env.int("SWEEP_RUN_RETENTION_DAYS", default=14)
+# Insights: churn is "no paid visit within this many days" (specs/insights.md).
+CHURN_HORIZON_DAYS = env.int("CHURN_HORIZON_DAYS", default=180)
+# The gate moves newsletter, loyalty, welcome and reactivation sends to the client's best hour.
+SEND_TIME_ENABLED = env.bool("SEND_TIME_ENABLED", default=True)
+# Share of those sends at a random allowed hour instead (chosen by HMAC of the idempotency key).
+SEND_TIME_EXPLORATION_SHARE = env.float("SEND_TIME_EXPLORATION_SHARE", default=0.05)
 # SMS price per segment (CLP), from the provider's quote.
 SMS_COST_PER_SEGMENT_CLP = env.int("SMS_COST_PER_SEGMENT_CLP", default=12)
 # Email has no per-message price from a provider quote; the plan's figure per 1,000 sent.

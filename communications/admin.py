@@ -25,6 +25,7 @@ from ventas.segments import SEGMENT_LABELS
 from . import actions, labels
 from .admin_replies import SmsReplyAdmin
 from .admin_templates import MessageTemplateAdmin
+from .insights.admin import RiskBandFilter, insight_block
 from .models import (
     PENDING_STATUSES,
     ClientPreferences,
@@ -71,6 +72,7 @@ class ClientPreferencesInline(admin.StackedInline):
                     "accepts_birthday_sms",
                     "preferred_channel",
                     "email_undeliverable",
+                    "objects_to_profiling",
                 ],
                 "description": _(
                     "«Acepta SMS» y «Acepta email» cubren todos los mensajes de ese canal: sin «Acepta SMS» el "
@@ -110,12 +112,22 @@ admin.site.unregister(Cliente)
 
 @admin.register(Cliente)
 class ClienteAdmin(BaseClienteAdmin):
-    inlines = [ClientPreferencesInline, ConsentEventInline, RecentMessagesInline, *BaseClienteAdmin.inlines]
-    readonly_fields = ["uso_actual"]
+    inlines = [
+        ClientPreferencesInline,
+        ConsentEventInline,
+        RecentMessagesInline,
+        *BaseClienteAdmin.inlines,
+    ]
+    list_filter = [*BaseClienteAdmin.list_filter, RiskBandFilter]
+    readonly_fields = ["uso_actual", "perfil_predictivo"]
 
     def get_fields(self, request, obj=None):
-        fields = [f for f in super().get_fields(request, obj) if f != "uso_actual"]
-        return [*fields, "uso_actual"] if obj else fields
+        fields = [f for f in super().get_fields(request, obj) if f not in ("uso_actual", "perfil_predictivo")]
+        return [*fields, "uso_actual", "perfil_predictivo"] if obj else fields
+
+    @admin.display(description=_("perfil predictivo"))
+    def perfil_predictivo(self, obj):
+        return insight_block(obj) if obj and obj.pk else "—"
 
     @admin.display(description=_("uso actual y próximo envío permitido"))
     def uso_actual(self, obj):
@@ -158,6 +170,7 @@ class ClienteAdmin(BaseClienteAdmin):
                 defaults={
                     "preferred_channel": data.get("preferred_channel", ""),
                     "email_undeliverable": data.get("email_undeliverable", ""),
+                    "objects_to_profiling": data.get("objects_to_profiling", False),
                 },
             )
 

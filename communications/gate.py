@@ -12,6 +12,7 @@ On PostgreSQL the row locks serialise concurrent workers per client; on
 SQLite the IMMEDIATE transaction (settings) serialises all writers.
 """
 
+import dataclasses
 import datetime
 import logging
 from collections import defaultdict
@@ -54,6 +55,7 @@ class MessageRequest:
     when_capped: str | None = None  # campaign setting: "defer" | "drop"
     # The campaign's own holdout share; None = read it from the campaign row.
     campaign_holdout_percent: int | None = None
+    optimize_send_time: bool = False  # campaigns that opt in; the marketing kinds in send_slot.KINDS always do
 
 
 @dataclass
@@ -109,6 +111,7 @@ def _decide_chunk(chunk: list[MessageRequest], now, *, dry_run: bool) -> list[Ou
     holdout_shares.update(
         {r.campaign_id: (r.campaign_id, r.campaign_holdout_percent) for r in chunk if r.campaign_holdout_percent}
     )
+    hours = _send_time_hours(chunk, client_ids)
 
     outcomes, to_create = [], []
     for req in chunk:
@@ -121,19 +124,23 @@ def _decide_chunk(chunk: list[MessageRequest], now, *, dry_run: bool) -> list[Ou
         if cliente_facts is None:
             raise ValueError(f"cliente {req.cliente_id} does not exist")
         kind = kinds[req.kind]
+        at, exploring = _send_time_slot(req, hours, now)
         decision = decide(
             kind,
             cliente_facts,
             usage[req.cliente_id],
             now=now,
-            at=req.at,
+            at=at,
             channel=req.channel,
             category=req.category,
             segments=req.segments,
             when_capped=req.when_capped,
             campaign_holdout=holdout_shares.get(req.campaign_id),
         )
+        if at is not req.at and decision.allowed and not decision.reason:
+            decision = dataclasses.replace(decision, reason=Reason.SEND_TIME)
         message = build_message(req, kind, decision, now, segment=cliente_facts.segment or "")
+        message.send_time_exploration = exploring and at is not req.at
         if not dry_run:
             metrics.message_status(decision.channel, kind.name, decision.status)
             if decision.status == Status.BLOCKED:
@@ -193,6 +200,28 @@ def locked_clients(client_ids):
     with transaction.atomic():
         lock_clients(client_ids)
         yield
+
+
+def _send_time_hours(chunk, client_ids) -> dict[int, int] | None:
+    """Best hours of the chunk's clients (one query), only when some request may use them."""
+    from .insights import send_slot
+
+    if not any(send_slot.applies(r.kind, r.optimize_send_time) for r in chunk):
+        return None
+    return send_slot.best_hours(client_ids)
+
+
+def _send_time_slot(req: MessageRequest, hours, now) -> tuple[datetime.datetime | None, bool]:
+    """(slot to decide on, exploring): the client's hour replaces the requested one (specs/insights.md)."""
+    from .insights import send_slot
+
+    if hours is None or not send_slot.applies(req.kind, req.optimize_send_time):
+        return req.at, False
+    hour, exploring = send_slot.chosen_hour(req.idempotency_key, hours.get(req.cliente_id))
+    if hour is None:
+        return req.at, False
+    moved = send_slot.shifted_slot(max(req.at or now, now), hour, now)
+    return (moved, exploring) if moved is not None else (req.at, False)
 
 
 def load_facts(client_ids, *, with_segments: bool) -> dict[int, ClientFacts]:

@@ -44,6 +44,9 @@ class ClientPreferences(models.Model):
     )
     # A hard bounce makes the address undeliverable until the client's email changes.
     email_undeliverable = models.CharField(_("email rechazado (rebote)"), max_length=254, blank=True, default="")
+    # The right to object to profiling (Ley 21.719, GDPR art. 21): no churn score, send-time
+    # choice or recommendation is computed or used for this client.
+    objects_to_profiling = models.BooleanField(_("se opone a la elaboración de perfiles"), default=False)
     updated_at = models.DateTimeField(_("actualizado"), auto_now=True)
 
     class Meta:
@@ -219,6 +222,8 @@ class Reason(models.TextChoices):
     # The control groups that measure incremental effect (ARCHITECTURE §11).
     HOLDOUT = "holdout", _("Grupo de control")
     CAMPAIGN_HOLDOUT = "campaign_holdout", _("Grupo de control de la campaña")
+    # Not a deferral: the slot moved to the client's best hour (insights), caps still applied.
+    SEND_TIME = "send_time", _("Hora de envío ajustada al cliente")
 
 
 def kind_choices():
@@ -296,6 +301,9 @@ class Message(models.Model):
 
     opened_at = models.DateTimeField(_("abierto"), null=True, blank=True)
     machine_open = models.BooleanField(_("apertura automática"), default=False)
+    # A random allowed hour instead of the client's best (send-time exploration), so the data
+    # does not only confirm itself.
+    send_time_exploration = models.BooleanField(_("hora de exploración"), default=False)
     clicked_at = models.DateTimeField(_("clic"), null=True, blank=True)
     replied_at = models.DateTimeField(_("respondido"), null=True, blank=True)
     converted_at = models.DateTimeField(_("convertido"), null=True, blank=True)
@@ -516,5 +524,6 @@ class SweepRun(models.Model):
 # audit trail) but belong to this app.
 from .audit import AuditEvent  # noqa: E402,F401
 from .feedback.models import SmsReply  # noqa: E402,F401
+from .insights.models import ClientInsight, InsightRun  # noqa: E402,F401
 from .privacy.models import DataRightsRequest, SuppressionEntry  # noqa: E402,F401
 from .stats.models import Alert, DailyStat, LiftStat, WeeklyReport  # noqa: E402,F401

@@ -18,7 +18,7 @@ from .models import MessageTemplate
 _MISSING = "\x00missing\x00"
 _ENGINE = Engine(debug=False, loaders=[], libraries={}, string_if_invalid=_MISSING, autoescape=False)
 # Values a template may use, besides what the trigger put in the message context.
-CLIENT_FIELDS = ("nombre", "nombre_completo")
+CLIENT_FIELDS = ("nombre", "nombre_completo", "recomendaciones", "recomendacion")
 ALLOWED_CONTEXT_TYPES = (str, int, float, bool, type(None))
 
 
@@ -79,8 +79,10 @@ def trusted_links(message) -> tuple[set[str], tuple[str, ...]]:
 
 
 def client_context(cliente) -> dict:
+    from .insights.present import template_values
+
     full = (cliente.nombre or "").strip()
-    return {"nombre": full.split(" ")[0] if full else "", "nombre_completo": full}
+    return {"nombre": full.split(" ")[0] if full else "", "nombre_completo": full, **template_values(cliente.pk)}
 
 
 def render_string(source: str, context: dict) -> str:

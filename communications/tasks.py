@@ -120,3 +120,15 @@ def send_weekly_report():
 
     result = send_due(timezone.now())
     return {"week": result.week, "sent": result.sent}
+
+
+@shared_task(ignore_result=True)
+@recorded("score_clients")
+def score_clients():
+    """Hourly check; retrains and rescores only when the current model is older than 7 days."""
+    from .insights import scoring
+
+    if not scoring.model_is_stale():
+        return {"retrained": 0}
+    result = scoring.train_and_score()
+    return {"retrained": 1, "scored": result["scored"]}

@@ -24,6 +24,7 @@ from ..gate import locked_clients
 from ..models import (
     PENDING_STATUSES,
     AddressOptOut,
+    ClientInsight,
     ClientPreferences,
     ConsentEvent,
     DeliveryEvent,
@@ -93,6 +94,7 @@ def erase_client(cliente_id: int, *, actor: str, from_command: bool = False, now
             details=ERASED
         )
         report.counts["respuestas_sms"] = SmsReply.objects.filter(cliente_id=cliente_id).update(phone="", text=ERASED)
+        report.counts["perfil"] = ClientInsight.objects.filter(cliente_id=cliente_id).delete()[0]
         ClientPreferences.objects.filter(cliente_id=cliente_id).update(email_undeliverable="")
         report.counts["historial_admin"] = _scrub_admin_log(cliente, cliente_id)
         report.counts["auditoria"] = _scrub_audit(cliente_id)

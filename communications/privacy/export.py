@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from ventas.models import CampaignInteraction, Cliente, ReservaServicio, VentaReserva
 
-from ..models import ClientPreferences, ConsentEvent, DeliveryEvent, Message, SmsReply
+from ..models import ClientInsight, ClientPreferences, ConsentEvent, DeliveryEvent, Message, SmsReply
 from .models import DataRightsRequest
 
 # Internal bookkeeping that says nothing about the client.
@@ -39,6 +39,8 @@ SECTIONS: dict[str, Callable[[int], list[dict]]] = {
     ),
     "interacciones": lambda cid: list(CampaignInteraction.objects.filter(cliente_id=cid).order_by("pk").values()),
     "respuestas_sms": lambda cid: list(SmsReply.objects.filter(cliente_id=cid).order_by("pk").values()),
+    # Profiling results are personal data too: risk, best hour and recommendations.
+    "perfil": lambda cid: list(ClientInsight.objects.filter(cliente_id=cid).values()),
     "solicitudes_de_derechos": lambda cid: list(
         DataRightsRequest.objects.filter(cliente_id_ref=cid).order_by("pk").values()
     ),

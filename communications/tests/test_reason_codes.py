@@ -46,6 +46,15 @@ def full_day(cliente):
     return cliente
 
 
+def send_time_moved(settings):
+    from communications.insights.models import ClientInsight
+
+    settings.SEND_TIME_EXPLORATION_SHARE = 0.0
+    cliente = new_client()
+    ClientInsight.objects.create(cliente=cliente, best_hour=16)
+    return gate(cliente, kind="vip_newsletter", channel="email")
+
+
 SCENARIOS = {
     Reason.OPTED_OUT: lambda s: (lambda c: (api.opt_out(c, channel="sms"), gate(c))[1])(new_client()),
     Reason.NO_PHONE: lambda s: gate(client_without_phone()),
@@ -91,6 +100,7 @@ SCENARIOS = {
     Reason.CAMPAIGN_HOLDOUT: lambda s: gate(
         new_client(), kind="campaign", campaign_id=CampaignFactory(holdout_percent=100).pk
     ),
+    Reason.SEND_TIME: lambda s: send_time_moved(s),
 }
 
 
