@@ -6,7 +6,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from . import actions, delivery, gate
+from . import actions, batch_delivery, delivery, gate
 from .dispatch import enqueue
 from .models import Message, Status
 from .sweeps import recorded
@@ -17,12 +17,29 @@ REENQUEUE_AFTER = timedelta(minutes=2)
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None, ignore_result=True)
-def send_message(self, message_id: int):
+def send_message(self, message_id: int, category: str = ""):
+    """One message, one provider request (SEND_MODE=single). ``category`` only routes the task."""
     result = delivery.deliver(message_id)
     if result.outcome == "retry":
         # Attempts are bounded on the row (MESSAGE_MAX_ATTEMPTS), not by Celery.
         raise self.retry(countdown=result.retry_in)
     return result.outcome
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def send_batch(self, channel: str, category: str = "marketing"):
+    """Claim and send up to SEND_BATCH_SIZE due messages of one channel and category (SEND_MODE=batched).
+
+    A full batch means more may be waiting: the task publishes its successor rather than
+    looping, so each task stays short (a killed worker loses at most one batch's lease).
+    """
+    report = batch_delivery.deliver_batch(channel, category)
+    if report.full:
+        send_batch.apply_async((channel,), {"category": category})
+    if report.retry_in is not None:
+        # Rows waiting for a transient retry are claimable again when their lease ends.
+        send_batch.apply_async((channel,), {"category": category}, countdown=report.retry_in)
+    return dict(report.outcomes)
 
 
 @shared_task(ignore_result=True)
