@@ -6,6 +6,7 @@ cancelled), and cancelling goes through actions.cancel_messages.
 """
 
 from django.contrib import admin, messages
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
@@ -24,6 +25,8 @@ from .models import (
     Message,
     MessageTemplate,
     Reason,
+    SendBatch,
+    SendingControl,
     Status,
     TriggerSetting,
 )
@@ -254,3 +257,57 @@ class TriggerSettingAdmin(admin.ModelAdmin):
 
 # Campaign preview/send, pending communications by segment and the VIP call list live in their own modules.
 from . import admin_calls, admin_campaigns  # noqa: E402, F401
+
+
+@admin.register(SendBatch)
+class SendBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Each claim of a send task: how many messages, provider requests and destinations, and outcomes."""
+
+    list_display = [
+        "started_at",
+        "channel",
+        "category",
+        "claimed",
+        "requests",
+        "destinations",
+        "outcome_summary",
+        "messages_link",
+    ]
+    list_filter = ["channel", "category"]
+    date_hierarchy = "started_at"
+    readonly_fields = [f.name for f in SendBatch._meta.fields]
+    OUTCOME_LABELS = {
+        **dict(Status.choices),
+        "retry": _("reintento programado"),
+        "paused": _("retenido (canal en pausa)"),
+        "not_claimed": _("tomado por otro proceso"),
+    }
+
+    @admin.display(description=_("resultados"))
+    def outcome_summary(self, obj):
+        return ", ".join(f"{self.OUTCOME_LABELS.get(k, k)}: {n}" for k, n in sorted(obj.outcomes.items()))
+
+    @admin.display(description=_("mensajes"))
+    def messages_link(self, obj):
+        url = reverse("admin:communications_message_changelist") + f"?send_batch={obj.pk}"
+        return format_html('<a href="{}">{}</a>', url, _("ver mensajes"))
+
+
+@admin.register(SendingControl)
+class SendingControlAdmin(admin.ModelAdmin):
+    """The "pausar marketing" switch: one row, read by every send task before it claims."""
+
+    list_display = ["__str__", "marketing_paused", "updated_at", "updated_by"]
+    fields = ["marketing_paused", "updated_at", "updated_by"]
+    readonly_fields = ["updated_at", "updated_by"]
+
+    def has_add_permission(self, request):
+        return not SendingControl.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        obj.pk = 1
+        obj.updated_by = request.user.get_username()[:150]
+        super().save_model(request, obj, form, change)

@@ -262,3 +262,16 @@ def test_a_crash_during_one_request_leaves_its_rows_unknown_and_sends_the_untouc
     assert rows[1].reason == Reason.INTERRUPTED
     sent_refs = [c.reference for c in scripted_backend.calls]
     assert sorted(sent_refs) == sorted(str(m.pk) for m in rows)  # each asked of the provider exactly once
+
+
+def test_staff_see_batches_and_their_messages_and_pause_marketing_in_the_admin(admin_client, redvoiss_settings):
+    message = queue(new_client(), kind="campaign", custom_text=SHARED)
+    [report] = drain()
+    page = admin_client.get("/admin/communications/sendbatch/").content.decode()
+    assert "Enviado: 1" in page and f"?send_batch={report.batch_id}" in page
+    listed = admin_client.get(f"/admin/communications/message/?send_batch={report.batch_id}")
+    assert listed.status_code == 200 and list(listed.context["cl"].result_list) == [Message.objects.get(pk=message.pk)]
+
+    answer = admin_client.post("/admin/communications/sendingcontrol/add/", {"marketing_paused": "on"})
+    assert answer.status_code == 302
+    assert SendingControl.marketing_is_paused()
