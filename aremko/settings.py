@@ -286,6 +286,8 @@ MESSAGE_LEASE_SECONDS = env.int("MESSAGE_LEASE_SECONDS", default=300)
 MESSAGE_MAX_ATTEMPTS = env.int("MESSAGE_MAX_ATTEMPTS", default=5)
 MESSAGE_RETRY_BASE_SECONDS = env.int("MESSAGE_RETRY_BASE_SECONDS", default=30)
 MESSAGE_RETRY_MAX_SECONDS = env.int("MESSAGE_RETRY_MAX_SECONDS", default=900)
+# The outbox sweep re-publishes queued rows no task has taken after this long.
+SWEEP_REENQUEUE_AFTER_SECONDS = env.int("SWEEP_REENQUEUE_AFTER_SECONDS", default=120)
 # "batched": one task claims up to SEND_BATCH_SIZE due rows of one channel and category and
 # sends them in as few provider requests as allowed; "single": one task and one request per
 # message (kept so both stay measurable: bench.send_bench).

@@ -44,6 +44,9 @@ from .rendering import TemplateError, client_context, find_template, render_stri
 log = logging.getLogger(__name__)
 
 WORKER = f"{socket.gethostname()}:{os.getpid()}"[:100]
+# Negative control for the chaos proof only (communications/tests/chaos.py): without the
+# marker, a worker killed mid-request must cause second SMS.
+CALL_MARKER = True
 
 
 @dataclass
@@ -138,6 +141,8 @@ def mark_calls_started(messages, token, now) -> set[int]:
     per_request = settings.REDVOISS_CONNECT_TIMEOUT + settings.REDVOISS_READ_TIMEOUT
     lease = now + timedelta(seconds=settings.MESSAGE_LEASE_SECONDS + per_request)
     mine = Message.objects.filter(pk__in=ids, claim_token=token, status=Status.SENDING)
+    if not CALL_MARKER:
+        return set(mine.values_list("pk", flat=True))
     mine.filter(provider_call_started_at__isnull=True).update(provider_call_started_at=now, lease_until=lease)
     return set(mine.filter(provider_call_started_at=now).values_list("pk", flat=True))
 

@@ -4,6 +4,7 @@ import logging
 from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from . import actions, batch_delivery, delivery, gate
@@ -12,8 +13,6 @@ from .models import Message, Status
 from .sweeps import recorded
 
 log = logging.getLogger(__name__)
-
-REENQUEUE_AFTER = timedelta(minutes=2)
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None, ignore_result=True)
@@ -47,12 +46,13 @@ def send_batch(self, channel: str, category: str = "marketing"):
 def sweep_outbox():
     """Every minute: expire, promote due scheduled rows, re-enqueue rows left behind."""
     now = timezone.now()
+    reenqueue_after = timedelta(seconds=settings.SWEEP_REENQUEUE_AFTER_SECONDS)
     interrupted = actions.settle_interrupted(now=now)
     expired = actions.expire_due(now)
     promoted = gate.promote_due(now)
     stale = list(
         Message.objects.filter(
-            status=Status.QUEUED, queued_at__lte=now - REENQUEUE_AFTER, scheduled_for__lte=now
+            status=Status.QUEUED, queued_at__lte=now - reenqueue_after, scheduled_for__lte=now
         ).values_list("pk", flat=True)[:5000]
     ) + list(Message.objects.filter(status=Status.SENDING, lease_until__lte=now).values_list("pk", flat=True)[:5000])
     enqueue(stale)

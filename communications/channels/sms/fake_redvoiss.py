@@ -86,6 +86,8 @@ class FakeRedvoiss:
         self.peers: set[tuple[str, int]] = set()  # client (host, port) pairs: one per TCP connection
         self.httpd = ThreadingHTTPServer((host, port), _handler_for(self))
         self.httpd.daemon_threads = True
+        # A client that hung up mid-answer (a timeout, a killed worker) is expected here, not news.
+        self.httpd.handle_error = lambda request, address: log.debug("fake redvoiss: client went away")
         self._thread: threading.Thread | None = None
 
     # --- lifecycle ---------------------------------------------------------------
