@@ -25,7 +25,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from ventas.models import CampaignInteraction
@@ -303,8 +303,7 @@ class _Run:
                     self.report.requests += 1
                     # A crash inside the request (not a ChannelError) propagates: its rows
                     # stay marked and are settled as "unknown", never resent.
-                    for m, result in zip(request.messages, future.result(), strict=True):
-                        self.record(m, result)
+                    self.record_all(list(zip(request.messages, future.result(), strict=True)))
 
     def mark(self, messages) -> list:
         marked = mark_calls_started(messages, self.token, self.now)
@@ -323,6 +322,7 @@ class _Run:
                     self.hold([m for m, _s, _b in part])
                     continue
                 marked = {m.pk for m in self.mark([m for m, _s, _b in part])}
+                outcomes = []
                 for m, subject, body in part:
                     if m.pk not in marked:
                         continue
@@ -331,42 +331,60 @@ class _Run:
                         continue
                     self.report.requests += 1
                     try:
-                        result = smtp.send(m, subject, body)
+                        outcomes.append((m, smtp.send(m, subject, body)))
+                    except ConfigurationError as exc:
+                        self.record_error(m, exc)
                     except ChannelError as exc:
-                        result = exc
-                    self.record(m, result)
+                        outcomes.append((m, exc))
+                self.record_all(outcomes)
 
     # -- outcomes (the same fields delivery.deliver writes) -----------------------------
     def record(self, m, result) -> None:
-        if isinstance(result, ChannelError):
-            self.record_error(m, result)
+        self.record_all([(m, result)])
+
+    def record_all(self, pairs) -> None:
+        """Outcomes of one request (or one chunk of emails): all successes in one UPDATE."""
+        sent = [(m, r) for m, r in pairs if not isinstance(r, ChannelError)]
+        for m, r in pairs:
+            if isinstance(r, ChannelError):
+                self.record_error(m, r)
+        if not sent:
             return
-        self.report.destinations += 1
+        self.report.destinations += len(sent)
+        fields = {
+            "subject": [self.subjects[m.pk] for m, _r in sent],
+            "body": [r.body for _m, r in sent],
+            "provider": [r.provider for _m, r in sent],
+            "provider_batch_id": [r.batch_id for _m, r in sent],
+            "provider_message_id": [r.message_id for _m, r in sent],
+            "segments": [r.segments for _m, r in sent],
+            "encoding": [r.encoding for _m, r in sent],
+            "cost_clp": [r.cost_clp for _m, r in sent],
+        }
+        ids = [m.pk for m, _r in sent]
         moved = transition(
-            self._rows([m]),
+            self._rows([m for m, _r in sent]),
             Status.SENT,
             now=self.now,
-            subject=self.subjects[m.pk],
-            body=result.body,
-            provider=result.provider,
-            provider_batch_id=result.batch_id,
-            provider_message_id=result.message_id,
-            segments=result.segments,
-            encoding=result.encoding,
-            cost_clp=result.cost_clp,
             lease_until=None,
             reason="",
             detail="",
+            **{name: _per_row(ids, values, Message._meta.get_field(name)) for name, values in fields.items()},
         )
         self._count(Status.SENT, moved)
-        if moved and m.campaign_id:
-            CampaignInteraction.objects.create(
+        interactions = [
+            CampaignInteraction(
                 cliente_id=m.cliente_id,
                 campaign_id=m.campaign_id,
                 interaction_type=f"{m.channel}_sent",
                 timestamp=self.now,
                 details={"message": m.pk},
             )
+            for m, _r in sent
+            if m.campaign_id
+        ]
+        if interactions:
+            CampaignInteraction.objects.bulk_create(interactions)
 
     def record_error(self, m, exc: ChannelError) -> None:
         one = self._rows([m])
@@ -431,3 +449,13 @@ class _Run:
             provider_call_started_at=None,
         )
         self._count("paused", len(messages))
+
+
+def _per_row(ids, values, model_field):
+    """One value for every row when they agree (the usual case in a shared request), else a CASE."""
+    if len(set(values)) == 1:
+        return values[0]
+    return Case(
+        *[When(pk=pk, then=Value(v, output_field=model_field)) for pk, v in zip(ids, values, strict=True)],
+        output_field=model_field,
+    )

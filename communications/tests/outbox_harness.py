@@ -108,9 +108,21 @@ def queue_messages(client_ids, *, channel: str, text: str, tag: str, now, subjec
 class Worker:
     """``celery -A aremko worker`` in its own session, so SIGKILL takes it and its children."""
 
-    def __init__(self, env: dict, name: str, *, queues="transactional,marketing,control", wrapper=None, log=None):
+    def __init__(
+        self,
+        env: dict,
+        name: str,
+        *,
+        queues="transactional,marketing,control",
+        wrapper=None,
+        log=None,
+        pool="solo",
+        concurrency=1,
+        loglevel="WARNING",
+    ):
         command = [*(wrapper or [sys.executable, "-m", "celery"]), "-A", "aremko", "worker"]
-        command += ["--pool=solo", "-Q", queues, "-n", f"{name}@%h", "--loglevel=WARNING"]
+        command += [f"--pool={pool}", f"--concurrency={concurrency}", "-Q", queues, "-n", f"{name}@%h"]
+        command += [f"--loglevel={loglevel}"]
         command += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
         self.log = open(log or os.devnull, "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
