@@ -83,6 +83,10 @@ class Bench:
         self.clients: list[int] = []
 
     def start_workers(self, mode: str) -> "h.Worker":
+        """A worker, ready: it has run one outbox sweep (a SweepRun row), before any row is queued."""
+        from communications import tasks
+        from communications.models import SweepRun
+
         log = self.logs / f"worker-{mode}-{time.monotonic_ns()}.log"
         worker = h.Worker(
             {**self.env, "SEND_MODE": mode},
@@ -90,10 +94,11 @@ class Bench:
             pool="prefork",
             concurrency=self.args.worker_processes,
             log=str(log),
-            loglevel="INFO",
         )
-        ready = h.wait_until(lambda: log.exists() and b" ready." in log.read_bytes(), timeout=120, step=0.2)
-        if not ready:
+        SweepRun.objects.all().delete()
+        tasks.sweep_outbox.delay()
+        if not h.wait_until(lambda: SweepRun.objects.filter(ok=True).exists(), timeout=120, step=0.2):
+            worker.stop()
             raise SystemExit(f"worker did not start: see {log}")
         return worker
 
@@ -117,10 +122,10 @@ class Bench:
         from communications import dispatch
         from communications.models import Message, SendBatch
 
+        worker = self.start_workers(mode)
         ids = self.queue(channel, text, tag)
         receiver = self.fake.received if channel == "sms" else self.sink.received
         receiver.clear()
-        worker = self.start_workers(mode)
         try:
             from django.conf import settings
 

@@ -275,3 +275,10 @@ def test_staff_see_batches_and_their_messages_and_pause_marketing_in_the_admin(a
     answer = admin_client.post("/admin/communications/sendingcontrol/add/", {"marketing_paused": "on"})
     assert answer.status_code == 302
     assert SendingControl.marketing_is_paused()
+
+
+def test_the_pausar_marketing_switch_also_holds_the_one_message_path(settings):
+    SendingControl.objects.create(pk=1, marketing_paused=True)
+    promo = queue(new_client(), custom_text=PERSONAL)
+    assert delivery.deliver(promo.pk, now=WED).outcome == "not_claimed"
+    assert Message.objects.get(pk=promo.pk).status == Status.QUEUED
