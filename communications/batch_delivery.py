@@ -25,7 +25,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Case, F, Value, When
+from django.db.models import F
 from django.utils import timezone
 
 from ventas.models import CampaignInteraction
@@ -361,16 +361,17 @@ class _Run:
             "encoding": [r.encoding for _m, r in sent],
             "cost_clp": [r.cost_clp for _m, r in sent],
         }
-        ids = [m.pk for m, _r in sent]
-        moved = transition(
-            self._rows([m for m, _r in sent]),
-            Status.SENT,
-            now=self.now,
-            lease_until=None,
-            reason="",
-            detail="",
-            **{name: _per_row(ids, values, Message._meta.get_field(name)) for name, values in fields.items()},
-        )
+        common = {name: values[0] for name, values in fields.items() if len(set(values)) == 1}
+        varying = [name for name in fields if name not in common]
+        sent_fields = {"now": self.now, "lease_until": None, "reason": "", "detail": "", **common}
+        if not varying:  # a shared request: one UPDATE for all its rows
+            moved = transition(self._rows([m for m, _r in sent]), Status.SENT, **sent_fields)
+        else:  # e.g. emails, each with its own Message-ID: one UPDATE per row, one commit
+            moved = 0
+            with transaction.atomic():
+                for i, (m, _r) in enumerate(sent):
+                    own = {name: fields[name][i] for name in varying}
+                    moved += transition(self._rows([m]), Status.SENT, **sent_fields, **own)
         self._count(Status.SENT, moved)
         interactions = [
             CampaignInteraction(
@@ -449,13 +450,3 @@ class _Run:
             provider_call_started_at=None,
         )
         self._count("paused", len(messages))
-
-
-def _per_row(ids, values, model_field):
-    """One value for every row when they agree (the usual case in a shared request), else a CASE."""
-    if len(set(values)) == 1:
-        return values[0]
-    return Case(
-        *[When(pk=pk, then=Value(v, output_field=model_field)) for pk, v in zip(ids, values, strict=True)],
-        output_field=model_field,
-    )
