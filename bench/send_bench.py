@@ -217,6 +217,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--concurrency", type=int, default=8, help="requests in flight inside one batch")
     parser.add_argument("--timeout", type=float, default=1800)
     parser.add_argument("--skip-post-office", action="store_true")
+    parser.add_argument("--channels", default="sms,email", help="comma-separated: sms, email")
     args = parser.parse_args(argv)
 
     from aiosmtpd.controller import Controller
@@ -262,8 +263,9 @@ def main(argv=None) -> dict:
     bench.clients = h.seed_clients(args.messages)
 
     report = {"messages": args.messages, "delay_seconds": args.delay, "worker_processes": args.worker_processes}
+    channels = set(args.channels.split(","))
     sms = {}
-    for workload, text in (("shared", SHARED_TEXT), ("personalised", PERSONAL_TEXT)):
+    for workload, text in (("shared", SHARED_TEXT), ("personalised", PERSONAL_TEXT)) if "sms" in channels else ():
         single = bench.run_path("single", "sms", text, f"{workload}-single")
         batched = bench.run_path("batched", "sms", text, f"{workload}-batched")
         sms[workload] = {
@@ -273,12 +275,28 @@ def main(argv=None) -> dict:
             "duplicates": single["duplicates"] + batched["duplicates"],
             "lost": single["lost"] + batched["lost"],
         }
-    report["sms"] = {
-        **sms,
-        "speedup": sms["shared"]["speedup"],
-        "duplicates": sum(w["duplicates"] for w in sms.values()),
-        "lost": sum(w["lost"] for w in sms.values()),
-    }
+    if sms:
+        report["sms"] = {
+            **sms,
+            "speedup": sms["shared"]["speedup"],
+            "duplicates": sum(w["duplicates"] for w in sms.values()),
+            "lost": sum(w["lost"] for w in sms.values()),
+        }
+    if "email" in channels:
+        report["email"] = email_paths(bench, post_office)
+
+    controller.stop()
+    fake.stop()
+    for handle in handles:
+        (handle.cleanup if hasattr(handle, "cleanup") else handle.shutdown)()
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print_table(report)
+    return report
+
+
+def email_paths(bench, post_office: bool) -> dict:
     single = bench.run_path("single", "email", PERSONAL_TEXT, "email-single")
     batched = bench.run_path("batched", "email", PERSONAL_TEXT, "email-batched")
     email = {
@@ -294,17 +312,7 @@ def main(argv=None) -> dict:
         email["batched_over_post_office"] = ratio(batched["rate"], po["rate"])
         email["duplicates"] += po["duplicates"]
         email["lost"] += po["lost"]
-    report["email"] = email
-
-    controller.stop()
-    fake.stop()
-    for handle in handles:
-        (handle.cleanup if hasattr(handle, "cleanup") else handle.shutdown)()
-    if args.json:
-        print(json.dumps(report))
-    else:
-        print_table(report)
-    return report
+    return email
 
 
 def _has_post_office() -> bool:
@@ -316,12 +324,14 @@ def _has_post_office() -> bool:
 def print_table(report: dict) -> None:
     print(f"| path | messages/s | speedup | duplicates | lost |  ({report['messages']} messages)")
     print("|---|---:|---:|---:|---:|")
-    for workload in ("shared", "personalised"):
+    for workload in ("shared", "personalised") if "sms" in report else ():
         w = report["sms"][workload]
         for mode in ("single", "batched"):
             r = w[mode]
             speed = f"{w['speedup']}x" if mode == "batched" else "1x"
             print(f"| SMS {workload}, {mode} | {r['rate']} | {speed} | {r['duplicates']} | {r['lost']} |")
+    if "email" not in report:
+        return
     e = report["email"]
     for mode in ("single", "batched"):
         r = e[mode]
