@@ -231,7 +231,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 else:
     # visibility_timeout must exceed the longest countdown we ever use (minutes, see §6).
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # A task taken by a worker that died is redelivered after this many seconds.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 # No result backend: outcomes live on the Message row.
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
@@ -241,6 +242,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Three queues, each with its own worker process (Procfile), so that a confirmation never
+# waits behind a marketing batch and a "BAJA" reply poll never waits behind either.
+# No broker priorities: the demo's filesystem transport has none.
+CELERY_TASK_QUEUES = {name: {} for name in ("transactional", "marketing", "control")}
+CELERY_TASK_DEFAULT_QUEUE = "control"
+CELERY_TASK_ROUTES = ("communications.routing.route_task",)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Every periodic task (outbox sweep, triggers, SMS polls) is registered by a
 # communications migration: one mechanism, visible and editable in the admin.
@@ -357,6 +364,21 @@ MESSAGE_LEASE_SECONDS = env.int("MESSAGE_LEASE_SECONDS", default=300)
 MESSAGE_MAX_ATTEMPTS = env.int("MESSAGE_MAX_ATTEMPTS", default=5)
 MESSAGE_RETRY_BASE_SECONDS = env.int("MESSAGE_RETRY_BASE_SECONDS", default=30)
 MESSAGE_RETRY_MAX_SECONDS = env.int("MESSAGE_RETRY_MAX_SECONDS", default=900)
+# The outbox sweep re-publishes queued rows no task has taken after this long.
+SWEEP_REENQUEUE_AFTER_SECONDS = env.int("SWEEP_REENQUEUE_AFTER_SECONDS", default=120)
+# "batched": one task claims up to SEND_BATCH_SIZE due rows of one channel and category and
+# sends them in as few provider requests as allowed; "single": one task and one request per
+# message (kept so both stay measurable: bench.send_bench).
+SEND_MODE = env.str("SEND_MODE", default="batched")
+if SEND_MODE not in ("batched", "single"):
+    raise ImproperlyConfigured("SEND_MODE must be 'batched' or 'single'.")
+SEND_BATCH_SIZE = env.int("SEND_BATCH_SIZE", default=200)
+# Provider requests in flight at once inside one batch (personalised texts rarely share one).
+SEND_BATCH_CONCURRENCY = env.int("SEND_BATCH_CONCURRENCY", default=8)
+# Emails whose provider-call marker is committed together before their SMTP transactions.
+EMAIL_MARK_CHUNK = env.int("EMAIL_MARK_CHUNK", default=20)
+# Destinations per Redvoiss request (REDVOISS.md gives no limit; 50 is the cautious default).
+REDVOISS_MAX_DESTINATIONS = env.int("REDVOISS_MAX_DESTINATIONS", default=50)
 # A channel that answered "bad credentials" pauses this long before trying again.
 CHANNEL_PAUSE_SECONDS = env.int("CHANNEL_PAUSE_SECONDS", default=900)
 # Ley 21.719: days to answer a data-rights request (the request log flags older open ones).

@@ -34,6 +34,8 @@ from .models import (
     Message,
     MessageTemplate,
     Reason,
+    SendBatch,
+    SendingControl,
     SmsReply,
     Status,
 )
@@ -535,3 +537,57 @@ from . import (  # noqa: E402, F401
 admin.site.register(SmsReply, SmsReplyAdmin)
 admin_privacy.install_client_actions(ClienteAdmin)
 admin_send.install(ClienteAdmin)
+
+
+@admin.register(SendBatch)
+class SendBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Each claim of a send task: how many messages, provider requests and destinations, and outcomes."""
+
+    list_display = [
+        "started_at",
+        "channel",
+        "category",
+        "claimed",
+        "requests",
+        "destinations",
+        "outcome_summary",
+        "messages_link",
+    ]
+    list_filter = ["channel", "category"]
+    date_hierarchy = "started_at"
+    readonly_fields = [f.name for f in SendBatch._meta.fields]
+    OUTCOME_LABELS = {
+        **dict(Status.choices),
+        "retry": _("reintento programado"),
+        "paused": _("retenido (canal en pausa)"),
+        "not_claimed": _("tomado por otro proceso"),
+    }
+
+    @admin.display(description=_("resultados"))
+    def outcome_summary(self, obj):
+        return ", ".join(f"{self.OUTCOME_LABELS.get(k, k)}: {n}" for k, n in sorted(obj.outcomes.items()))
+
+    @admin.display(description=_("mensajes"))
+    def messages_link(self, obj):
+        url = reverse("admin:communications_message_changelist") + f"?send_batch={obj.pk}"
+        return format_html('<a href="{}">{}</a>', url, _("ver mensajes"))
+
+
+@admin.register(SendingControl)
+class SendingControlAdmin(admin.ModelAdmin):
+    """The "pausar marketing" switch: one row, read by every send task before it claims."""
+
+    list_display = ["__str__", "marketing_paused", "updated_at", "updated_by"]
+    fields = ["marketing_paused", "updated_at", "updated_by"]
+    readonly_fields = ["updated_at", "updated_by"]
+
+    def has_add_permission(self, request):
+        return not SendingControl.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        obj.pk = 1
+        obj.updated_by = request.user.get_username()[:150]
+        super().save_model(request, obj, form, change)

@@ -25,7 +25,7 @@ from .channels.errors import AmbiguousError, ChannelError, ConfigurationError, P
 from .channels.sms import sender as sms_sender
 from .gate import locked_clients
 from .kinds import get_kind
-from .models import ClientPreferences, Message, Reason, Status
+from .models import Category, ClientPreferences, Message, Reason, SendingControl, Status
 from .ops import metrics
 from .policy import ClientFacts, Prefs, choose_channel
 from .rendering import TemplateError, render_message
@@ -60,6 +60,9 @@ def claim(message_id: int, now) -> Message | None:
         status=Status.SENDING, lease_until__lte=now, provider_call_started_at__isnull=True
     )
     token = uuid.uuid4()
+    if SendingControl.marketing_is_paused():
+        # "Pausar marketing" (admin): the row stays queued; the sweep offers it again later.
+        one = one.exclude(category=Category.MARKETING)
     won = one.filter(claimable, scheduled_for__lte=now).update(
         status=Status.SENDING, lease_until=lease, attempts=F("attempts") + 1, claim_token=token
     )

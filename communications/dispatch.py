@@ -2,17 +2,36 @@
 
 If the process dies between commit and enqueue, the sweep re-enqueues the row
 (ARCHITECTURE.md §2), so nothing is lost; a second enqueue is harmless because
-the send task claims the row before it sends.
+the send task claims rows before it sends.
+
+SEND_MODE "single" publishes one task per message; "batched" publishes, per channel
+and category, one batch task per SEND_BATCH_SIZE messages (each claims whatever is
+due, so a task that finds nothing left is cheap). Each goes to its category's queue
+(communications.routing).
 """
 
+import math
+from collections import Counter
+
+from django.conf import settings
 from django.db import transaction
 
 
 def enqueue(message_ids) -> None:
-    from .tasks import send_message
+    from .models import Message
+    from .tasks import send_batch, send_message
 
-    for message_id in message_ids:
-        send_message.delay(message_id)
+    ids = list(message_ids)
+    if not ids:
+        return
+    rows = Message.objects.filter(pk__in=ids).values_list("pk", "channel", "category")
+    if settings.SEND_MODE == "single":
+        for pk, _channel, category in rows:
+            send_message.apply_async((pk,), {"category": category})
+        return
+    for (channel, category), n in Counter((channel, category) for _pk, channel, category in rows).items():
+        for _ in range(math.ceil(n / settings.SEND_BATCH_SIZE)):
+            send_batch.apply_async((channel,), {"category": category})
 
 
 def enqueue_on_commit(message_ids) -> None:

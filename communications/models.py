@@ -320,6 +320,15 @@ class Message(models.Model):
     conversion_revenue_clp = models.PositiveIntegerField(_("ingreso atribuido (CLP)"), null=True, blank=True)
 
     public_id = models.UUIDField(_("identificador público"), default=uuid.uuid4, unique=True, editable=False)
+    # The batch whose claim last took this row (None on the one-task-per-message path).
+    send_batch = models.ForeignKey(
+        "SendBatch",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="messages",
+        verbose_name=_("lote de envío"),
+    )
 
     class Meta:
         verbose_name = _("mensaje")
@@ -518,6 +527,55 @@ class SweepRun(models.Model):
 
     def __str__(self):
         return f"{self.task} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class SendBatch(models.Model):
+    """One claim of a send task: what it took from the outbox and what became of it (shown in the admin)."""
+
+    channel = models.CharField(_("canal"), max_length=5, choices=Channel.choices)
+    category = models.CharField(_("categoría"), max_length=13, choices=Category.choices)
+    worker = models.CharField(_("proceso"), max_length=100, blank=True, default="")
+    started_at = models.DateTimeField(_("inicio"), default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(_("fin"), null=True, blank=True)
+    claimed = models.PositiveIntegerField(_("mensajes tomados"), default=0)
+    requests = models.PositiveIntegerField(_("solicitudes al proveedor"), default=0)
+    destinations = models.PositiveIntegerField(_("destinatarios enviados"), default=0)
+    # Messages per outcome (sent, unknown, failed, retry, blocked, ...).
+    outcomes = models.JSONField(_("resultados"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("lote de envío")
+        verbose_name_plural = _("lotes de envío")
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self):
+        return f"{self.channel}/{self.category} #{self.pk}"
+
+
+class SendingControl(models.Model):
+    """Operator switches read by every claim (one row, pk=1, edited in the admin)."""
+
+    marketing_paused = models.BooleanField(
+        _("pausar marketing"),
+        default=False,
+        help_text=_(
+            "Mientras esté marcado, ningún mensaje de marketing sale; quedan en cola y salen al desmarcarlo. "
+            "Los mensajes transaccionales (confirmaciones, recordatorios) siguen saliendo."
+        ),
+    )
+    updated_at = models.DateTimeField(_("actualizado"), auto_now=True)
+    updated_by = models.CharField(_("actualizado por"), max_length=150, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("control de envíos")
+        verbose_name_plural = _("control de envíos")
+
+    def __str__(self):
+        return str(_("Control de envíos"))
+
+    @classmethod
+    def marketing_is_paused(cls) -> bool:
+        return cls.objects.filter(pk=1, marketing_paused=True).exists()
 
 
 # Rows that live in their own packages (statistics, the replies inbox, data rights, the

@@ -4,20 +4,20 @@ import logging
 from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
-from . import actions, delivery, gate
+from . import actions, batch_delivery, delivery, gate
 from .dispatch import enqueue
 from .models import Message, Status
 from .sweeps import recorded
 
 log = logging.getLogger(__name__)
 
-REENQUEUE_AFTER = timedelta(minutes=2)
-
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None, ignore_result=True)
-def send_message(self, message_id: int):
+def send_message(self, message_id: int, category: str = ""):
+    """One message, one provider request (SEND_MODE=single). ``category`` only routes the task."""
     result = delivery.deliver(message_id)
     if result.outcome == "retry":
         # Attempts are bounded on the row (MESSAGE_MAX_ATTEMPTS), not by Celery.
@@ -25,17 +25,34 @@ def send_message(self, message_id: int):
     return result.outcome
 
 
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def send_batch(self, channel: str, category: str = "marketing"):
+    """Claim and send up to SEND_BATCH_SIZE due messages of one channel and category (SEND_MODE=batched).
+
+    A full batch means more may be waiting: the task publishes its successor rather than
+    looping, so each task stays short (a killed worker loses at most one batch's lease).
+    """
+    report = batch_delivery.deliver_batch(channel, category)
+    if report.full:
+        send_batch.apply_async((channel,), {"category": category})
+    if report.retry_in is not None:
+        # Rows waiting for a transient retry are claimable again when their lease ends.
+        send_batch.apply_async((channel,), {"category": category}, countdown=report.retry_in)
+    return dict(report.outcomes)
+
+
 @shared_task(ignore_result=True)
 @recorded("sweep_outbox")
 def sweep_outbox():
     """Every minute: expire, promote due scheduled rows, re-enqueue rows left behind."""
     now = timezone.now()
+    reenqueue_after = timedelta(seconds=settings.SWEEP_REENQUEUE_AFTER_SECONDS)
     interrupted = actions.settle_interrupted(now=now)
     expired = actions.expire_due(now)
     promoted = gate.promote_due(now)
     stale = list(
         Message.objects.filter(
-            status=Status.QUEUED, queued_at__lte=now - REENQUEUE_AFTER, scheduled_for__lte=now
+            status=Status.QUEUED, queued_at__lte=now - reenqueue_after, scheduled_for__lte=now
         ).values_list("pk", flat=True)[:5000]
     ) + list(Message.objects.filter(status=Status.SENDING, lease_until__lte=now).values_list("pk", flat=True)[:5000])
     enqueue(stale)

@@ -151,6 +151,54 @@ class EmailService:
             log.warning("closing the email connection failed: %s", type(exc).__name__)
 
 
+class EmailBatch:
+    """One SMTP connection for a batch of messages: ``with EmailBatch() as smtp: smtp.send(...)``.
+
+    Each message is its own SMTP transaction with its own outcome. After an error that
+    may have broken the session (disconnect, timeout), the next message opens a new one.
+    """
+
+    def __init__(self):
+        self.service = EmailService()
+        self.connection = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.connection is not None:
+            EmailService._close(self.connection)
+            self.connection = None
+
+    def _open(self):
+        try:
+            connection = get_connection(fail_silently=False)
+        except (ImportError, ValueError) as exc:
+            raise ConfigurationError(f"email backend misconfigured: {type(exc).__name__}") from exc
+        try:
+            connection.open()
+        except (smtplib.SMTPException, OSError) as exc:
+            raise classify_open_error(exc) from exc
+        self.connection = connection
+
+    def send(self, message, subject: str, body: str) -> Receipt:
+        email, composed = self.service.build(message, subject, body)
+        if self.connection is None:
+            self._open()
+        try:
+            sent = self.connection.send_messages([email])
+        except (smtplib.SMTPException, OSError) as exc:
+            error = classify_send_error(exc)
+            # A refusal leaves the session usable (smtplib resets it); anything else may not.
+            if not isinstance(exc, smtplib.SMTPResponseException | smtplib.SMTPRecipientsRefused):
+                EmailService._close(self.connection)
+                self.connection = None
+            raise error from exc
+        if not sent:
+            raise AmbiguousError("the email backend reported nothing sent")
+        return Receipt(provider="email", body=composed.text, message_id=composed.message_id[:100])
+
+
 def send(message, subject: str, body: str) -> Receipt:
     """The entry point communications.delivery calls."""
     return EmailService().send(message, subject, body)

@@ -20,6 +20,7 @@ import json
 import logging
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -35,6 +36,7 @@ SWITCHES = {
     "fail_numbers": [],  # sends to these destinations end FALLIDO instead of RECIBIDO
     "malformed": False,  # API calls answer 200 with a body that is not JSON
     "step_seconds": None,  # overrides the server's status step
+    "max_destinations": 0,  # when set, a send with more destinations answers 400
 }
 AUTO_REPLIES = ("¡Gracias! ¿Tienen hora el sábado?", "Me interesa, ¿hasta cuándo vale?", "Gracias, ahí nos vemos")
 
@@ -74,6 +76,9 @@ class FakeRedvoiss:
         self.lock = threading.Lock()
         self.batches: dict[int, Batch] = {}
         self.requests: list[dict] = []  # what clients sent, for tests to assert on
+        # Accepted sends per idCliente (our Message id): >1 is a duplicate SMS, 0 a lost one.
+        self.received: Counter = Counter()
+        self.keep_requests = True  # benchmarks turn it off: only the counts are needed
         self.switches = json.loads(json.dumps(SWITCHES))
         self._ids = itertools.count(1001)
         self._reply_ids = itertools.count(1)
@@ -81,6 +86,8 @@ class FakeRedvoiss:
         self.peers: set[tuple[str, int]] = set()  # client (host, port) pairs: one per TCP connection
         self.httpd = ThreadingHTTPServer((host, port), _handler_for(self))
         self.httpd.daemon_threads = True
+        # A client that hung up mid-answer (a timeout, a killed worker) is expected here, not news.
+        self.httpd.handle_error = lambda request, address: log.debug("fake redvoiss: client went away")
         self._thread: threading.Thread | None = None
 
     # --- lifecycle ---------------------------------------------------------------
@@ -115,6 +122,7 @@ class FakeRedvoiss:
             self.switches = json.loads(json.dumps(SWITCHES))
             self.batches.clear()
             self.requests.clear()
+            self.received.clear()
 
     def inject_reply(self, destination: str, text: str, batch_id: int | None = None) -> dict:
         """A reply from ``destination``: to ``batch_id``, else to its latest reply-capable batch."""
@@ -159,6 +167,12 @@ class FakeRedvoiss:
         rejected = {_digits(n) for n in self.switches["reject_numbers"]}
         if any(not _digits(d) or _digits(d) in rejected for d in destinations):
             return 400, {"error": "número de destino inválido"}
+        # Stricter than the real provider is known to be: a client that breaks the request
+        # rules (RedvoissService) is caught by the tests.
+        if len({_digits(d) for d in destinations}) != len(destinations):
+            return 400, {"error": "destino repetido en la solicitud"}
+        if self.switches["max_destinations"] and len(destinations) > self.switches["max_destinations"]:
+            return 400, {"error": "demasiados destinos en la solicitud"}
         failing = {_digits(n) for n in self.switches["fail_numbers"]}
         batch = Batch(
             batch_id=next(self._ids),
@@ -170,6 +184,7 @@ class FakeRedvoiss:
             failing={d for d in destinations if _digits(d) in failing},
         )
         self.batches[batch.batch_id] = batch
+        self.received.update(str(d.get("idCliente", "")) for d in details if isinstance(d, dict))
         if with_reply and self.auto_reply_every:
             self._reply_candidates += 1
             if self._reply_candidates % self.auto_reply_every == 0:
@@ -227,7 +242,8 @@ def _handler_for(server: FakeRedvoiss):
                 return self._admin(method, path, body)
             fake = self.fake
             with fake.lock:
-                fake.requests.append({"method": method, "path": path, "body": body})
+                if fake.keep_requests:
+                    fake.requests.append({"method": method, "path": path, "body": body})
                 if not fake.authorized(self.headers.get("Authorization")):
                     return self._answer(401, {"error": "credenciales inválidas"})
                 if fake.switches["fail_429"]:
@@ -287,7 +303,8 @@ def _handler_for(server: FakeRedvoiss):
                             b.batch_id: {"destinations": len(b.destinations), "replies": len(b.replies)}
                             for b in fake.batches.values()
                         }
-                        return self._answer(200, {"switches": fake.switches, "batches": batches})
+                        received = dict(fake.received)
+                        return self._answer(200, {"switches": fake.switches, "batches": batches, "received": received})
             except (KeyError, LookupError, TypeError) as exc:
                 return self._answer(400, {"error": str(exc)})
             return self._answer(404, {"error": "ruta desconocida"})

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from ..errors import AmbiguousError
+from ..errors import AmbiguousError, ChannelError, PermanentError
 from ..http import Answer, JsonHttpService, MalformedResponse
 
 # Provider status word -> our vocabulary (communications.models.Status values).
@@ -92,6 +92,15 @@ def _batch_id(answer: Answer) -> str:
 
 
 class RedvoissService(JsonHttpService):
+    """Redvoiss request rules (REDVOISS.md, specs/sending.md), assumed until the provider confirms:
+
+    - one request carries one text: only byte-identical final texts with the same
+      endpoint (send / sendWithReply) and the same isCommercial share a request;
+    - a normalised destination appears at most once per request;
+    - at most REDVOISS_MAX_DESTINATIONS (default 50) destinations per request;
+    - a 400 on a multi-destination request queued nothing (see ``send_group``).
+    """
+
     provider = "redvoiss"
 
     @classmethod
@@ -115,11 +124,23 @@ class RedvoissService(JsonHttpService):
 
     def send(self, *, text: str, destination: str, reference: str, commercial: bool, with_reply=False) -> str:
         """Send one text to one destination; returns the provider's batch id."""
+        return self.send_many(
+            text=text, recipients=[(destination, reference)], commercial=commercial, with_reply=with_reply
+        )
+
+    def send_many(self, *, text: str, recipients: list[tuple[str, str]], commercial: bool, with_reply=False) -> str:
+        """Send one text to several (destination, reference) pairs in one request; returns the batch id.
+
+        Callers keep to the request rules below (one text, distinct destinations, at most
+        REDVOISS_MAX_DESTINATIONS); the error, whatever it is, concerns every recipient.
+        """
         payload = {
-            # The bulk name carries our Message id so a batch can be traced in the provider's console.
-            "bulkName": f"aremko-{reference}",
+            # The bulk name carries our first Message id so a batch can be traced in the provider's console.
+            "bulkName": f"aremko-{recipients[0][1]}",
             "message": text,
-            "message_details": [{"destination": destination, "field": "", "idCliente": str(reference)}],
+            # idCliente carries each Message id (free text for Redvoiss; never assumed echoed back).
+            # "field" (per-recipient substitution) stays empty until Redvoiss documents it.
+            "message_details": [{"destination": d, "field": "", "idCliente": str(ref)} for d, ref in recipients],
             "isCommercial": bool(commercial),
         }
         path = "/sendWithReply" if with_reply else "/send"
@@ -135,6 +156,41 @@ class RedvoissService(JsonHttpService):
         if not batch_id:
             raise MalformedResponse("answer without batchId", raw=answer.body[:2000])
         return batch_id
+
+    def send_group(
+        self, *, text: str, recipients: list[tuple[str, str]], commercial: bool, with_reply=False
+    ) -> list[str | ChannelError]:
+        """One multi-destination request; per recipient its batch id, or the error that concerns it.
+
+        ASSUMPTION (undocumented by Redvoiss): a 400 answer to a multi-destination request
+        queued nothing and does not say which destination it refused. So each destination
+        is retried once alone: one bad number must not fail the others. Any other error
+        (timeout, 5xx: ambiguous; 429/503: transient; 401: configuration) concerns every
+        recipient and is returned for each: an ambiguous one makes all N ``unknown``.
+        """
+        try:
+            batch_id = self.send_many(text=text, recipients=recipients, commercial=commercial, with_reply=with_reply)
+            return [batch_id] * len(recipients)
+        except PermanentError as exc:
+            if len(recipients) == 1:
+                return [exc]
+        except ChannelError as exc:
+            return [exc] * len(recipients)
+        results: list[str | ChannelError] = []
+        for destination, reference in recipients:
+            try:
+                results.append(
+                    self.send(
+                        text=text,
+                        destination=destination,
+                        reference=reference,
+                        commercial=commercial,
+                        with_reply=with_reply,
+                    )
+                )
+            except ChannelError as exc:
+                results.append(exc)
+        return results
 
     def send_with_reply(self, **kwargs) -> str:
         return self.send(**kwargs, with_reply=True)

@@ -6,7 +6,7 @@ from functools import lru_cache
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from ..errors import PermanentError
+from ..errors import ChannelError, PermanentError
 from ..receipt import Receipt
 from .backends.base import get_backend
 from .compose import finalize
@@ -47,8 +47,8 @@ def prepare(message, body: str) -> PreparedSms:
     return PreparedSms(text, count_segments(text), commercial)
 
 
-def send(message, body: str, prepared: PreparedSms | None = None) -> Receipt:
-    prepared = prepared or prepare(message, body)
+def check_length(prepared: PreparedSms) -> None:
+    """Refuse a marketing text longer than SMS_MAX_SEGMENTS (raises PermanentError)."""
     if prepared.commercial and prepared.info.segments > settings.SMS_MAX_SEGMENTS:
         # Templates are validated in the admin; a long name or custom text can still
         # overflow. Marketing is not worth the extra segments; a transactional SMS is.
@@ -58,17 +58,21 @@ def send(message, body: str, prepared: PreparedSms | None = None) -> Receipt:
             detail=_("El SMS ocupa %(n)d segmentos (máximo %(max)d).")
             % {"n": prepared.info.segments, "max": settings.SMS_MAX_SEGMENTS},
         )
-    result = _backend(settings.SMS_BACKEND).send(
-        SmsMessage(
-            to=message.destination,
-            body=prepared.text,
-            reference=str(message.pk),
-            commercial=prepared.commercial,
-            # Reply-capable so that "BAJA" can be read (Ley 19.496); a BAJA answered to a
-            # reminder counts too, so transactional SMS use it unless the setting says no.
-            allow_reply=prepared.commercial or settings.SMS_TRANSACTIONAL_REPLY_CAPABLE,
-        )
+
+
+def _sms(message, prepared: PreparedSms) -> SmsMessage:
+    return SmsMessage(
+        to=message.destination,
+        body=prepared.text,
+        reference=str(message.pk),
+        commercial=prepared.commercial,
+        # Reply-capable so that "BAJA" can be read (Ley 19.496); a BAJA answered to a
+        # reminder counts too, so transactional SMS use it unless the setting says no.
+        allow_reply=prepared.commercial or settings.SMS_TRANSACTIONAL_REPLY_CAPABLE,
     )
+
+
+def _receipt(result, prepared: PreparedSms) -> Receipt:
     return Receipt(
         provider=result.provider,
         body=prepared.text,
@@ -78,3 +82,18 @@ def send(message, body: str, prepared: PreparedSms | None = None) -> Receipt:
         encoding=prepared.info.encoding,
         cost_clp=prepared.info.cost_clp,
     )
+
+
+def send(message, body: str, prepared: PreparedSms | None = None) -> Receipt:
+    prepared = prepared or prepare(message, body)
+    check_length(prepared)
+    return _receipt(_backend(settings.SMS_BACKEND).send(_sms(message, prepared)), prepared)
+
+
+def send_many(messages: list, prepared: PreparedSms) -> list[Receipt | ChannelError]:
+    """Messages sharing one final text (``prepared``, already length-checked): one backend call.
+
+    Per message its Receipt or the ChannelError that concerns it.
+    """
+    results = _backend(settings.SMS_BACKEND).send_many([_sms(m, prepared) for m in messages])
+    return [r if isinstance(r, ChannelError) else _receipt(r, prepared) for r in results]

@@ -1,0 +1,284 @@
+"""Batched delivery (ARCHITECTURE §13): one claim, one consent pass, few provider requests, own outcomes.
+
+SMS go through the real Redvoiss client to the fake Redvoiss, which counts what it
+received per message (idCliente); email goes to a real SMTP server on loopback.
+"""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from communications import batch_delivery, delivery
+from communications.gate import request_message
+from communications.models import ClientPreferences, Message, Reason, SendBatch, SendingControl, Status
+from communications.tests import scripted_backend
+from communications.tests.helpers import local, new_client, req
+from ventas.models import Cliente
+
+pytestmark = pytest.mark.django_db
+
+WED = local(2026, 11, 25, 10)
+SHARED = "Esta semana 20% en tinas calientes. Reserva en aremko.cl"
+PERSONAL = "Hola {{ nombre }}, te esperamos en Aremko Spa."
+
+
+def queue(cliente, kind="manual", **fields):
+    return request_message(req(cliente, kind=kind, **fields), now=WED).message
+
+
+def drain(now=WED):
+    """Run batches of every channel and category until nothing is claimed."""
+    reports = []
+    for channel in ("sms", "email"):
+        for category in ("transactional", "marketing"):
+            while True:
+                report = batch_delivery.deliver_batch(channel, category, now=now)
+                if not report.claimed:
+                    break
+                reports.append(report)
+    return reports
+
+
+def scenario(fake, tag: str, names=("Ana", "Berta", "Carla")) -> list[Message]:
+    """The same mix of messages, for clients whose details depend only on ``tag``'s index in it."""
+    base = {"a": 10_000_000, "b": 20_000_000}[tag]
+    people = [new_client(nombre=f"{n} Pérez", telefono=f"+569{base + i}") for i, n in enumerate(names)]
+    rejected = new_client(nombre="Rita Roja", telefono=f"+569{base + 50}")
+    fake.set(reject_numbers=[*fake.switches["reject_numbers"], rejected.telefono])
+    moved = new_client(nombre="Mario Mudo", telefono=f"+569{base + 60}")
+    quiet = new_client(nombre="Olga Opta", telefono=f"+569{base + 70}")
+    messages = [queue(p, custom_text=PERSONAL) for p in people]
+    messages += [queue(p, kind="campaign", custom_text=SHARED) for p in people]
+    messages += [queue(rejected, kind="campaign", custom_text=SHARED)]
+    messages += [queue(moved, custom_text=PERSONAL), queue(quiet, custom_text=PERSONAL)]
+    messages += [queue(p, kind="booking_confirmation", context={"fecha": "mañana", "hora": "18:00"}) for p in people]
+    messages += [queue(p, channel="email", subject="Novedades", custom_text=PERSONAL) for p in people[:2]]
+    # After queuing: a number that is no longer a mobile, and an SMS opt-out written straight to the
+    # preferences (the re-check at send time must catch what the gate could not see).
+    Cliente.objects.filter(pk=moved.pk).update(telefono=f"+56221234{base // 10_000_000}")
+    ClientPreferences.objects.update_or_create(cliente=quiet, defaults={"accepts_sms": False})
+    return messages
+
+
+def in_order(messages):
+    by_pk = {m.pk: m for m in Message.objects.filter(pk__in=[x.pk for x in messages])}
+    return [by_pk[m.pk] for m in messages]
+
+
+def comparable(messages):
+    """What must agree; an email's body holds its own signed unsubscribe link, so only SMS texts compare."""
+    fields = ("status", "reason", "segments", "cost_clp", "channel", "kind", "category")
+    return [
+        (*(getattr(m, f) for f in fields), m.body if m.channel == "sms" else "", m.destination.startswith("+569"))
+        for m in in_order(messages)
+    ]
+
+
+def test_batched_and_one_per_message_paths_leave_the_same_rows_for_the_same_input(redvoiss_settings, fake_redvoiss):
+    single = scenario(fake_redvoiss, "a")
+    for m in single:
+        delivery.deliver(m.pk, now=WED)
+    batched = scenario(fake_redvoiss, "b")
+    drain()
+
+    assert comparable(single) == comparable(batched)
+    # Destinations differ only by the clients' own numbers and addresses.
+    for one, other in zip(in_order(single), in_order(batched), strict=True):
+        assert bool(one.destination) == bool(other.destination)
+    statuses = {m.status for m in in_order(batched)}
+    assert statuses == {Status.SENT, Status.FAILED, Status.BLOCKED, Status.CANCELLED}
+    reasons = {m.reason for m in in_order(batched) if m.status != Status.SENT}
+    assert reasons == {Reason.PROVIDER_REJECTED, Reason.INVALID_PHONE, Reason.OPTED_OUT}
+
+
+def test_a_shared_text_goes_in_one_request_carrying_each_message_id(redvoiss_settings, fake_redvoiss):
+    clients = [new_client() for _ in range(5)]
+    messages = [queue(c, kind="campaign", custom_text=SHARED) for c in clients]
+    fake_redvoiss.requests.clear()
+    [report] = drain()
+
+    sends = [r for r in fake_redvoiss.requests if r["path"].startswith("/send")]
+    assert len(sends) == 1 and report.requests == 1 and report.destinations == 5
+    details = sends[0]["body"]["message_details"]
+    assert sorted(d["idCliente"] for d in details) == sorted(str(m.pk) for m in messages)
+    assert sends[0]["body"]["isCommercial"] is True
+    assert fake_redvoiss.received == {str(m.pk): 1 for m in messages}
+    rows = in_order(messages)
+    assert {m.status for m in rows} == {Status.SENT}
+    assert len({m.provider_batch_id for m in rows}) == 1
+    # Each message is billed on its own row.
+    assert all(m.cost_clp == m.segments * 12 for m in rows)
+
+
+def test_personalised_texts_go_in_one_request_each(redvoiss_settings, fake_redvoiss):
+    messages = [queue(new_client(nombre=n), custom_text=PERSONAL) for n in ("Ana", "Berta", "Carla")]
+    [report] = drain()
+    assert report.requests == 3
+    assert fake_redvoiss.received == {str(m.pk): 1 for m in messages}
+
+
+def test_requests_hold_at_most_the_configured_destinations(redvoiss_settings, fake_redvoiss):
+    redvoiss_settings.REDVOISS_MAX_DESTINATIONS = 2
+    fake_redvoiss.set(max_destinations=2)
+    messages = [queue(new_client(), kind="campaign", custom_text=SHARED) for _ in range(5)]
+    [report] = drain()
+    assert report.requests == 3
+    assert {m.status for m in in_order(messages)} == {Status.SENT}
+
+
+def test_one_number_twice_in_a_batch_goes_in_two_requests(redvoiss_settings, fake_redvoiss):
+    twice = new_client()  # two campaigns with the same text for one client, both within the caps
+    messages = [queue(twice, kind="campaign", custom_text=SHARED), queue(twice, kind="campaign", custom_text=SHARED)]
+    [report] = drain()
+    assert report.requests == 2  # the fake refuses a request naming a destination twice
+    assert {m.status for m in in_order(messages)} == {Status.SENT}
+
+
+def test_a_refused_multi_destination_request_is_retried_once_per_destination(redvoiss_settings, fake_redvoiss):
+    bad = new_client()
+    good = [new_client() for _ in range(3)]
+    fake_redvoiss.set(reject_numbers=[bad.telefono])
+    messages = [queue(c, kind="campaign", custom_text=SHARED) for c in [*good, bad]]
+    drain()
+    rows = in_order(messages)
+    assert [m.status for m in rows] == [Status.SENT] * 3 + [Status.FAILED]
+    assert rows[-1].reason == Reason.PROVIDER_REJECTED and rows[-1].cost_clp == 0
+    sends = [r for r in fake_redvoiss.requests if r["path"].startswith("/send")]
+    assert [len(r["body"]["message_details"]) for r in sends] == [4, 1, 1, 1, 1]
+    assert fake_redvoiss.received == {str(m.pk): 1 for m in rows[:3]}
+
+
+def test_a_timeout_on_a_multi_destination_request_makes_all_of_them_unknown(redvoiss_settings, fake_redvoiss):
+    redvoiss_settings.REDVOISS_READ_TIMEOUT = 0.3
+    fake_redvoiss.set(slow_seconds=1.0)
+    messages = [queue(new_client(), kind="campaign", custom_text=SHARED) for _ in range(3)]
+    drain()
+    rows = in_order(messages)
+    assert {(m.status, m.reason) for m in rows} == {(Status.UNKNOWN, Reason.PROVIDER_AMBIGUOUS)}
+    # Never resent: nothing is claimable any more.
+    assert drain(now=WED + datetime.timedelta(hours=1)) == []
+    assert fake_redvoiss.received == {str(m.pk): 1 for m in rows}
+
+
+def test_the_pausar_marketing_switch_holds_marketing_and_lets_transactional_through(redvoiss_settings):
+    SendingControl.objects.create(pk=1, marketing_paused=True)
+    promo = queue(new_client(), custom_text=PERSONAL)
+    confirmation = queue(new_client(), kind="booking_confirmation", context={"fecha": "hoy", "hora": "18:00"})
+    drain()
+    assert Message.objects.get(pk=promo.pk).status == Status.QUEUED
+    assert Message.objects.get(pk=confirmation.pk).status == Status.SENT
+
+    SendingControl.objects.filter(pk=1).update(marketing_paused=False)
+    drain()
+    assert Message.objects.get(pk=promo.pk).status == Status.SENT
+
+
+def test_each_batch_is_recorded_with_its_requests_and_outcomes(redvoiss_settings, fake_redvoiss):
+    bad = new_client()
+    fake_redvoiss.set(reject_numbers=[bad.telefono])
+    messages = [queue(c, kind="campaign", custom_text=SHARED) for c in [new_client(), new_client(), bad]]
+    [report] = drain()
+    batch = SendBatch.objects.get(pk=report.batch_id)
+    assert (batch.channel, batch.category, batch.claimed) == ("sms", "marketing", 3)
+    assert batch.requests == 1 and batch.destinations == 2
+    assert batch.outcomes == {"sent": 2, "failed": 1}
+    assert set(batch.messages.values_list("pk", flat=True)) == {m.pk for m in messages}
+
+
+def test_a_batch_claim_takes_at_most_the_batch_size_in_due_order(settings):
+    settings.SEND_BATCH_SIZE = 2
+    messages = [queue(new_client(), custom_text=PERSONAL) for _ in range(3)]
+    report = batch_delivery.deliver_batch("sms", "marketing", now=WED)
+    assert report.claimed == 2 and report.full
+    assert [m.status for m in in_order(messages)] == [Status.SENT, Status.SENT, Status.QUEUED]
+
+
+def test_the_consent_recheck_costs_the_same_queries_for_ten_or_forty_messages(settings):
+    def queries_for(n):
+        for _ in range(n):
+            queue(new_client(), kind="campaign", custom_text=SHARED)
+        ctx = CaptureQueriesContext(connection)
+        with ctx:
+            batch_delivery.deliver_batch("sms", "marketing", now=WED)
+        return len([q for q in ctx.captured_queries if "ventas_cliente" in q["sql"]])
+
+    assert queries_for(10) == queries_for(40)
+
+
+def test_emails_of_a_batch_share_one_smtp_connection(smtp_server):
+    messages = [
+        queue(new_client(), channel="email", subject="Novedades", custom_text=PERSONAL, kind="campaign")
+        for _ in range(4)
+    ]
+    peers = []
+    original = type(smtp_server).handle_DATA
+
+    async def handle_data(self, server, session, envelope):
+        peers.append(session.peer)
+        return await original(self, server, session, envelope)
+
+    type(smtp_server).handle_DATA = handle_data
+    try:
+        [report] = drain()
+    finally:
+        type(smtp_server).handle_DATA = original
+    assert report.outcomes == {"sent": 4}
+    assert len(smtp_server.received) == 4 and len(set(peers)) == 1
+    assert {m.status for m in in_order(messages)} == {Status.SENT}
+
+
+def test_one_refused_address_does_not_fail_the_rest_of_the_email_batch(smtp_server):
+    bad = new_client(email="nadie@example.cl")
+    smtp_server.refuse["nadie@example.cl"] = "550 5.1.1 User unknown"
+    clients = [new_client(), bad, new_client()]
+    messages = [queue(c, channel="email", subject="Hola", custom_text=PERSONAL, kind="campaign") for c in clients]
+    drain()
+    rows = in_order(messages)
+    assert [m.status for m in rows] == [Status.SENT, Status.FAILED, Status.SENT]
+    assert rows[1].reason == Reason.EMAIL_UNDELIVERABLE
+
+
+class WorkerKilled(BaseException):
+    """Stands for SIGKILL in the middle of a provider request."""
+
+
+def test_a_crash_during_one_request_leaves_its_rows_unknown_and_sends_the_untouched_ones_normally(settings):
+    settings.SMS_BACKEND = "communications.tests.scripted_backend.SmsBackend"
+    settings.SEND_BATCH_CONCURRENCY = 1
+    settings.MESSAGE_LEASE_SECONDS = 60
+    scripted_backend.script[:] = ["ok", WorkerKilled()]
+    scripted_backend.calls.clear()
+    messages = [queue(new_client(nombre=n), custom_text=PERSONAL) for n in ("Ana", "Berta", "Carla")]
+    with pytest.raises(WorkerKilled):
+        batch_delivery.deliver_batch("sms", "marketing", now=WED)
+
+    # After the batch's lease: the untouched row is claimable again, the marked one is not.
+    later = WED + datetime.timedelta(days=1)
+    drain(now=later)
+    rows = in_order(messages)
+    assert [m.status for m in rows] == [Status.SENT, Status.UNKNOWN, Status.SENT]
+    assert rows[1].reason == Reason.INTERRUPTED
+    sent_refs = [c.reference for c in scripted_backend.calls]
+    assert sorted(sent_refs) == sorted(str(m.pk) for m in rows)  # each asked of the provider exactly once
+
+
+def test_staff_see_batches_and_their_messages_and_pause_marketing_in_the_admin(admin_client, redvoiss_settings):
+    message = queue(new_client(), kind="campaign", custom_text=SHARED)
+    [report] = drain()
+    page = admin_client.get("/admin/communications/sendbatch/").content.decode()
+    assert "Enviado: 1" in page and f"?send_batch={report.batch_id}" in page
+    listed = admin_client.get(f"/admin/communications/message/?send_batch={report.batch_id}")
+    assert listed.status_code == 200 and list(listed.context["cl"].result_list) == [Message.objects.get(pk=message.pk)]
+
+    answer = admin_client.post("/admin/communications/sendingcontrol/add/", {"marketing_paused": "on"})
+    assert answer.status_code == 302
+    assert SendingControl.marketing_is_paused()
+
+
+def test_the_pausar_marketing_switch_also_holds_the_one_message_path(settings):
+    SendingControl.objects.create(pk=1, marketing_paused=True)
+    promo = queue(new_client(), custom_text=PERSONAL)
+    assert delivery.deliver(promo.pk, now=WED).outcome == "not_claimed"
+    assert Message.objects.get(pk=promo.pk).status == Status.QUEUED

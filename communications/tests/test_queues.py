@@ -1,0 +1,74 @@
+"""Three queues: transactional sends never wait behind marketing, and polls never wait behind sends."""
+
+import pytest
+import redis
+from celery.contrib.testing.worker import start_worker
+from kombu import pools as kombu_pools
+
+from communications import dispatch, tasks
+from communications.gate import request_message
+from communications.routing import route_task
+from communications.tests.conftest import OPEN_HOURS, _forget_connections
+from communications.tests.helpers import new_client, req
+from communications.tests.test_sms_end_to_end import status_of, wait_for
+
+
+def test_sends_go_to_their_categorys_queue_and_everything_else_to_control():
+    assert route_task("communications.tasks.send_batch", ("sms",), {"category": "transactional"}, {}) == {
+        "queue": "transactional"
+    }
+    assert route_task("communications.tasks.send_batch", ("sms",), {"category": "marketing"}, {}) == {
+        "queue": "marketing"
+    }
+    assert route_task("communications.tasks.send_message", (1,), {"category": "transactional"}, {}) == {
+        "queue": "transactional"
+    }
+    for beat_task in ("sweep_outbox", "poll_sms_replies", "poll_sms_status", "run_trigger"):
+        assert route_task(f"communications.tasks.{beat_task}", (), {}, {}) == {"queue": "control"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("mode", ["single", "batched"])
+def test_enqueue_names_the_category_so_the_router_can_place_each_send(settings, monkeypatch, mode):
+    settings.SEND_MODE = mode
+    published = []
+    for task in (tasks.send_message, tasks.send_batch):
+        monkeypatch.setattr(task, "apply_async", lambda args, kwargs, _t=task, **o: published.append((_t.name, kwargs)))
+    promo = request_message(req(new_client()))
+    confirmation = request_message(
+        req(new_client(), kind="booking_confirmation", context={"fecha": "hoy", "hora": "9"})
+    )
+    published.clear()
+    dispatch.enqueue([promo.message.pk, confirmation.message.pk])
+    name = "communications.tasks.send_message" if mode == "single" else "communications.tasks.send_batch"
+    assert sorted(published, key=str) == sorted(
+        [(name, {"category": "marketing"}), (name, {"category": "transactional"})], key=str
+    )
+
+
+@pytest.mark.redis
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_on_the_transactional_queue_sends_confirmations_and_takes_no_marketing(redis_url, settings):
+    from aremko.celery import app
+
+    redis.Redis.from_url(redis_url).flushdb()
+    saved = {key: app.conf.get(key) for key in ("broker_url", "task_always_eager")}
+    app.conf.update(broker_url=redis_url, task_always_eager=False)
+    _forget_connections(app)
+    try:
+        options = {"pool": "solo", "perform_ping_check": False, "loglevel": "WARNING", "queues": ["transactional"]}
+        with start_worker(app, **options):
+            # Decided in a past marketing hour, so it is due now whatever time CI runs at.
+            promo = request_message(req(new_client()), now=OPEN_HOURS)
+            confirmation = request_message(
+                req(new_client(), kind="booking_confirmation", context={"fecha": "hoy", "hora": "9"})
+            )
+            wait_for(lambda: status_of(confirmation.message.pk) == "sent", timeout=30, what="confirmation sent")
+            assert status_of(promo.message.pk) == "queued"
+            # The marketing task waits in its own queue for its own worker.
+            assert redis.Redis.from_url(redis_url).llen("marketing") == 1
+    finally:
+        kombu_pools.reset()
+        app.conf.update(saved)
+        _forget_connections(app)
