@@ -123,6 +123,7 @@ def _decide_chunk(chunk: list[MessageRequest], now, *, dry_run: bool) -> list[Ou
             category=req.category,
             segments=req.segments,
             when_capped=req.when_capped,
+            expires_at=req.expires_at,
         )
         message = build_message(req, kind, decision, now, segment=cliente_facts.segment or "")
         if decision.allowed:
@@ -211,7 +212,7 @@ def load_usage(client_ids, kinds: "list[Kind] | set[Kind]", now) -> dict[int, Us
         condition |= Q(channel=channel, counts_on__gte=channel_start)
     for kind in kinds:
         if kind.cap:
-            condition |= Q(kind=kind.name, counts_on__gte=cal.window(kind.cap.period, today)[0])
+            condition |= Q(kind=kind.name, counts_on__gte=kind.cap.window(today)[0])
     usage: dict[int, Usage] = defaultdict(Usage)
     rows = Message.objects.filter(condition, cliente_id__in=client_ids, status__in=COUNTED_STATUSES).values_list(
         "pk", "cliente_id", "counts_on", "channel", "kind", "category"
@@ -289,6 +290,7 @@ def promote_due(now=None, limit: int = CHUNK_SIZE) -> dict[str, int]:
     with locked_clients(client_ids):
         # Re-read under the locks: another sweep may have promoted some already.
         messages = list(Message.objects.filter(pk__in=[pk for pk, _cid in due], status=Status.SCHEDULED))
+        messages = _withdraw_no_longer_due(messages, now, counts)
         kinds = {m.kind: get_kind(m.kind) for m in messages}
         facts = load_facts(client_ids, with_segments=False)
         usage = load_usage(client_ids, kinds.values(), now)
@@ -303,6 +305,7 @@ def promote_due(now=None, limit: int = CHUNK_SIZE) -> dict[str, int]:
                 channel=m.channel,
                 category=m.category,
                 exclude_id=m.pk,
+                expires_at=m.expires_at,
             )
             if decision.status == Status.QUEUED:
                 queued.append(m.pk)
@@ -324,6 +327,27 @@ def promote_due(now=None, limit: int = CHUNK_SIZE) -> dict[str, int]:
                 Message.objects.filter(pk__in=pks), Status.BLOCKED, reason=reason, now=now
             )
     return dict(counts)
+
+
+def _withdraw_no_longer_due(messages: list[Message], now, counts) -> list[Message]:
+    """Cancel the messages whose trigger's rule no longer holds; return the others."""
+    from .actions import transition
+    from .triggers import STILL_DUE
+
+    withdrawn: dict[tuple[str, str], list[int]] = defaultdict(list)
+    by_kind = defaultdict(list)
+    for m in messages:
+        if m.kind in STILL_DUE:
+            by_kind[m.kind].append(m)
+    for kind, group in by_kind.items():
+        for pk, reason in STILL_DUE[kind](group, now).items():
+            withdrawn[reason].append(pk)
+    for (reason, detail), pks in withdrawn.items():
+        counts[f"cancelled:{reason}"] += transition(
+            Message.objects.filter(pk__in=pks), Status.CANCELLED, reason=reason, detail=detail, now=now
+        )
+    gone = {pk for pks in withdrawn.values() for pk in pks}
+    return [m for m in messages if m.pk not in gone]
 
 
 def _replace_usage(usage: Usage, message_id: int, decision: Decision, message: Message) -> None:

@@ -57,7 +57,9 @@ def render_string(source: str, context: dict) -> str:
 
 def render_message(message, cliente) -> tuple[str, str]:
     """(subject, body) for a Message: its custom text if staff typed one, else its kind's template."""
-    context = {**message.context, **client_context(cliente)}
+    from .booking_context import booking_context
+
+    context = {**message.context, **booking_context(message), **client_context(cliente)}
     if message.custom_text:
         return render_string(message.subject, context), render_string(message.custom_text, context)
     subject, body = find_template(message.kind, message.channel, message.context.get("variant", ""))
