@@ -82,12 +82,16 @@ def visit_context(starts_at: datetime.datetime, servicio: str, now: datetime.dat
 
 def booking_context(message, now=None) -> dict:
     """Day word, date, time and service of the visit a booking message is about, as the booking is now."""
-    if message.kind not in BOOKING_KINDS or not message.reserva_id:
+    if message.kind not in BOOKING_KINDS:
         return {}
+    # Without its booking (sent by hand, or the booking is gone) the stored date stands, after "el".
+    fallback = {"dia": message.context.get("dia", _("el"))}
+    if not message.reserva_id:
+        return fallback
     now = now or timezone.now()
     services = services_of([message.reserva_id]).get(message.reserva_id)
     if not services:
-        return {}
+        return fallback
     if message.kind == "appointment_reminder":
         wanted = message.context.get("starts_at")
         same = [s for s in services if start_key(s.starts_at) == wanted]

@@ -198,3 +198,13 @@ def test_a_welcome_still_pending_stops_when_the_new_clients_only_booking_is_canc
         booking_cancelled(v.pk, now=L("2027-01-03 09:00"))
     assert msgs(nina, kind="welcome_1")[0][1:3] == (Status.CANCELLED, Reason.BOOKING_CANCELLED)
     assert msgs(olga, kind="welcome_1")[0][1] == Status.SCHEDULED
+
+
+def test_a_reminder_sent_by_hand_without_a_booking_still_renders():
+    from communications import api
+
+    ana = client("Ana")
+    outcome = api.send(
+        ana, "appointment_reminder", context={"fecha": "miércoles 25", "hora": "10:30", "servicio": "Tina"}
+    )
+    assert "te esperamos el miércoles 25 a las 10:30" in render_message(outcome.message, ana)[1]
