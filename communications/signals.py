@@ -2,10 +2,11 @@
 
 Handlers act on commit, so a booking saved with its services in one admin save is
 confirmed once, with the services present, and a rolled-back save sends nothing.
+Each handler costs a few indexed queries: a booking save stays cheap.
 """
 
 from django.db import transaction
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save, pre_delete
 from django.dispatch import receiver
 
 from ventas.models import ReservaServicio, VentaReserva
@@ -28,5 +29,20 @@ def on_venta_reserva_saved(sender, instance, raw=False, **kwargs):
 def on_reserva_servicio_saved(sender, instance, raw=False, **kwargs):
     if raw:
         return
+    venta_id = instance.venta_reserva_id
+    transaction.on_commit(lambda: booking_saved(venta_id))
+
+
+@receiver(pre_delete, sender=VentaReserva, dispatch_uid="communications.booking_deleted")
+def on_venta_reserva_deleted(sender, instance, **kwargs):
+    # pre_delete, not post_delete: Message.reserva is SET_NULL, and Django clears it before
+    # post_delete runs, when the booking's messages could no longer be found. Cancelling in
+    # the deleting transaction also undoes itself if the delete rolls back.
+    booking_cancelled(instance.pk, detail="reserva eliminada")
+
+
+@receiver(post_delete, sender=ReservaServicio, dispatch_uid="communications.service_deleted")
+def on_reserva_servicio_deleted(sender, instance, **kwargs):
+    # The booking lost a service: its reminder for that visit is cancelled (booking_changed).
     venta_id = instance.venta_reserva_id
     transaction.on_commit(lambda: booking_saved(venta_id))
