@@ -63,3 +63,31 @@ def test_provider_bursts_of_429_500_timeouts_and_malformed_bodies_send_nothing_t
     summary = run_faults(postgres_url, redis_url, "provider", "--messages", "60", "--seed", "11")
     assert_end_state(summary)
     assert summary["faults_injected"] >= 3, summary
+
+
+def test_an_smtp_server_down_then_back_delivers_every_email_once(postgres_url, redis_url):
+    summary = run_faults(postgres_url, redis_url, "smtp", "--messages", "30", "--seed", "2")
+    assert_end_state(summary)
+    assert summary["faults"] == {"smtp_down": 1}, summary
+    # Once the server is back, the retries got through: every email reached the sink exactly once.
+    assert summary["received_email"] == summary["messages"], summary
+
+
+def test_two_beat_processes_running_every_sweep_and_trigger_at_once_send_nothing_twice(postgres_url, redis_url):
+    summary = run_faults(postgres_url, redis_url, "beats", "--messages", "40", "--seed", "5")
+    assert_end_state(summary)
+    assert summary["received_sms"] > 0, summary
+
+
+def test_postgresql_backends_terminated_mid_batch_and_mid_sweep_lose_nothing(postgres_url, redis_url):
+    summary = run_faults(postgres_url, redis_url, "pg", "--messages", "60", "--seed", "7")
+    assert_end_state(summary)
+    assert summary["backends_terminated"] > 0, summary
+
+
+def test_a_soak_with_random_faults_from_a_seeded_schedule_loses_and_duplicates_nothing(postgres_url, redis_url):
+    summary = run_faults(
+        postgres_url, redis_url, "soak", "--messages", str(SOAK_MESSAGES), "--seed", "2026", "--duration", "20"
+    )
+    assert_end_state(summary)
+    assert summary["faults_injected"] >= 5, summary
