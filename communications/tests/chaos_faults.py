@@ -126,6 +126,19 @@ class Smtp:
             self.controller = None
 
 
+def scratch_database(url: str, name: str) -> str:
+    """A fresh scratch database; retried while the server recovers from the previous scenario's terminations."""
+    import psycopg
+
+    for attempt in range(10):
+        try:
+            return h.create_scratch_database(url, name)
+        except psycopg.OperationalError:
+            if attempt == 9:
+                raise
+            time.sleep(1.0)
+
+
 def terminate_backends(database_url: str) -> int:
     """pg_terminate_backend on every connection to the scratch database but this one."""
     import psycopg
@@ -261,7 +274,7 @@ def main() -> None:
     fake = FakeRedvoiss(port=0, username=h.FAKE_USER, password=h.FAKE_PASSWORD).start()
     fake.keep_requests = False
     smtp = Smtp()
-    database = h.create_scratch_database(args.database, SCRATCH_DB)
+    database = scratch_database(args.database, f"{SCRATCH_DB}_{args.scenario}")
     env = h.environment(database, args.broker, REDVOISS_API_URL=fake.url, EMAIL_PORT=smtp.port, **SETTINGS)
     h.setup_django(env)
 

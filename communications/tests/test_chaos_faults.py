@@ -22,7 +22,7 @@ SOAK_MESSAGES = int(os.environ.get("CHAOS_SOAK_MESSAGES", "1000"))
 pytestmark = [pytest.mark.chaos, pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
 
-def run_faults(postgres_url, redis_url, scenario, *options) -> dict:
+def run_faults(postgres_url, redis_url, scenario, *options, timeout=400) -> dict:
     result = subprocess.run(
         [sys.executable, "-m", "communications.tests.chaos_faults", scenario]
         + ["--database", postgres_url, "--broker", redis_url]
@@ -30,7 +30,7 @@ def run_faults(postgres_url, redis_url, scenario, *options) -> dict:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=400,
+        timeout=timeout,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     summary = json.loads(result.stdout.strip().splitlines()[-1])
@@ -87,7 +87,18 @@ def test_postgresql_backends_terminated_mid_batch_and_mid_sweep_lose_nothing(pos
 
 def test_a_soak_with_random_faults_from_a_seeded_schedule_loses_and_duplicates_nothing(postgres_url, redis_url):
     summary = run_faults(
-        postgres_url, redis_url, "soak", "--messages", str(SOAK_MESSAGES), "--seed", "2026", "--duration", "20"
+        postgres_url,
+        redis_url,
+        "soak",
+        "--messages",
+        str(SOAK_MESSAGES),
+        "--seed",
+        "2026",
+        "--duration",
+        "20",
+        "--settle",
+        str(max(120, SOAK_MESSAGES // 10)),
+        timeout=max(400, SOAK_MESSAGES // 5),
     )
     assert_end_state(summary)
     assert summary["faults_injected"] >= 5, summary
