@@ -95,7 +95,7 @@ def test_a_soak_with_random_faults_from_a_seeded_schedule_loses_and_duplicates_n
         "--seed",
         "2026",
         "--duration",
-        "20",
+        str(max(20, SOAK_MESSAGES // 50)),
         "--settle",
         str(max(120, SOAK_MESSAGES // 10)),
         timeout=max(400, SOAK_MESSAGES // 5),
