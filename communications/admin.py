@@ -582,7 +582,8 @@ class SendingControlAdmin(admin.ModelAdmin):
     readonly_fields = ["updated_at", "updated_by"]
 
     def has_add_permission(self, request):
-        return not SendingControl.objects.exists()
+        # The row pauses all marketing: creating it needs the add permission, not only "no row yet".
+        return super().has_add_permission(request) and not SendingControl.objects.exists()
 
     def has_delete_permission(self, request, obj=None):
         return False

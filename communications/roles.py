@@ -38,6 +38,8 @@ ROLES: dict[str, list[str]] = {
         "ventas.change_reservaservicio",
         "ventas.delete_reservaservicio",
         "ventas.view_inactivevipcall",
+        # "Registrar llamada" on the call list is a change of the call-list row.
+        "ventas.change_inactivevipcall",
         "ventas.view_campaigninteraction",
         "ventas.add_campaigninteraction",
         # Opt-outs and opt-ins on the client page; the ledger and the client's messages beside them.
@@ -47,6 +49,11 @@ ROLES: dict[str, list[str]] = {
         "communications.view_consentevent",
         "communications.view_message",
         "communications.send_transactional",
+        # The replies inbox: a client who writes "no me manden más" has opted out (Ley 19.496);
+        # the person who reads it must be able to record it.
+        "communications.view_smsreply",
+        "communications.change_smsreply",
+        "communications.apply_opt_out",
     ],
     MARKETING: [
         *_CLIENT_READ,
@@ -55,6 +62,7 @@ ROLES: dict[str, list[str]] = {
         "ventas.change_campaign",
         "ventas.view_campaigninteraction",
         "communications.view_messagetemplate",
+        "communications.add_messagetemplate",
         "communications.change_messagetemplate",
         "communications.view_triggersetting",
         "communications.change_triggersetting",
@@ -62,6 +70,8 @@ ROLES: dict[str, list[str]] = {
         "communications.cancel_pending",
         "communications.view_dashboard",
         "communications.view_alert",
+        # Send batches read-only: how a campaign went out (counts, no personal data).
+        "communications.view_sendbatch",
     ],
 }
 
