@@ -39,8 +39,13 @@ def test_the_vip_newsletter_lists_the_active_services_with_prices():
     assert "Elegido para ti" not in email.body  # no recommendations yet: the block stays out
 
 
-def test_the_recommendations_block_appears_when_the_message_carries_them():
+def test_the_recommendations_block_appears_when_the_client_has_recommendations():
+    from communications.insights.models import ClientInsight
+    from ventas.tests.factories import ServicioFactory
+
     cliente = ClienteFactory(nombre="Ana Rojas", email="ana@example.cl")
-    send_email(cliente, "vip_newsletter", context={"recomendaciones": "• Tina al atardecer"})
+    tina, masaje = ServicioFactory(nombre="Tina al atardecer"), ServicioFactory(nombre="Masaje de piedras")
+    ClientInsight.objects.create(cliente=cliente, recommendations=[tina.pk, masaje.pk])
+    send_email(cliente, "vip_newsletter")
     [email] = mail.outbox
-    assert "Elegido para ti:\n• Tina al atardecer" in email.body
+    assert "Elegido para ti:\nTina al atardecer y Masaje de piedras" in email.body
