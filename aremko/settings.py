@@ -372,6 +372,8 @@ MESSAGE_RETRY_BASE_SECONDS = env.int("MESSAGE_RETRY_BASE_SECONDS", default=30)
 MESSAGE_RETRY_MAX_SECONDS = env.int("MESSAGE_RETRY_MAX_SECONDS", default=900)
 # The outbox sweep re-publishes queued rows no task has taken after this long.
 SWEEP_REENQUEUE_AFTER_SECONDS = env.int("SWEEP_REENQUEUE_AFTER_SECONDS", default=120)
+# Retries of a task that meets a transient database error (locked, busy, connection lost).
+TASK_DB_RETRY_MAX = env.int("TASK_DB_RETRY_MAX", default=5)
 # "batched": one task claims up to SEND_BATCH_SIZE due rows of one channel and category and
 # sends them in as few provider requests as allowed; "single": one task and one request per
 # message (kept so both stay measurable: bench.send_bench).

@@ -21,3 +21,10 @@ def progress(iterable=None, *, total=None, desc: str = "", unit: str = "it"):
         leave=False,
         dynamic_ncols=True,
     )
+
+
+def advance_to(bar, done: int, total: int | None = None) -> None:
+    """Move ``bar`` to ``done`` (of ``total``): for callbacks that report running counts."""
+    if total is not None and bar.total != total:
+        bar.total = total
+    bar.update(done - bar.n)

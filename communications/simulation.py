@@ -36,7 +36,8 @@ class SimulationResult:
     violations: list = field(default_factory=list)
 
 
-def simulate(days: int, start: datetime.datetime, *, step_hours: int = 1) -> SimulationResult:
+def simulate(days: int, start: datetime.datetime, *, step_hours: int = 1, tick=None) -> SimulationResult:
+    """``tick()`` is called once per simulated step (a command's progress bar)."""
     result = SimulationResult(start=start, days=days)
 
     def body():
@@ -48,6 +49,8 @@ def simulate(days: int, start: datetime.datetime, *, step_hours: int = 1) -> Sim
             actions.expire_due(now)
             promote_due(now)
             deliver_due(now)
+            if tick:
+                tick()
         simulated = Message.objects.filter(pk__gte=first_id)
         collect(simulated, result)
         result.violations = check_invariants(simulated)

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from . import actions, batch_delivery, delivery, gate
@@ -14,8 +15,22 @@ from .sweeps import recorded
 
 log = logging.getLogger(__name__)
 
+# A locked SQLite file, a busy database or a dropped PostgreSQL connection passes in
+# seconds; failing the task would lose a sweep or leave a reminder to the next minute's
+# re-enqueue. Every task here is safe to run again (rows are claimed under a lease,
+# trigger keys make repeats harmless), so it retries with jittered backoff, a bounded
+# number of times: a database that stays down is an outage for /readyz, not a retry loop.
+# The bound sits in retry_kwargs so it never limits send_message's own row-driven retries.
+DB_RETRY = {
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": 2,
+    "retry_backoff_max": 60,
+    "retry_jitter": True,
+    "retry_kwargs": {"max_retries": settings.TASK_DB_RETRY_MAX},
+}
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None, ignore_result=True)
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None, ignore_result=True, **DB_RETRY)
 def send_message(self, message_id: int, category: str = ""):
     """One message, one provider request (SEND_MODE=single). ``category`` only routes the task."""
     result = delivery.deliver(message_id)
@@ -25,7 +40,7 @@ def send_message(self, message_id: int, category: str = ""):
     return result.outcome
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True, **DB_RETRY)
 def send_batch(self, channel: str, category: str = "marketing"):
     """Claim and send up to SEND_BATCH_SIZE due messages of one channel and category (SEND_MODE=batched).
 
@@ -41,7 +56,7 @@ def send_batch(self, channel: str, category: str = "marketing"):
     return dict(report.outcomes)
 
 
-@shared_task(ignore_result=True)
+@shared_task(ignore_result=True, **DB_RETRY)
 @recorded("sweep_outbox")
 def sweep_outbox():
     """Every minute: expire, promote due scheduled rows, re-enqueue rows left behind."""
@@ -60,7 +75,7 @@ def sweep_outbox():
     return {"interrupted": interrupted, "expired": expired, "promoted": promoted, "reenqueued": len(stale)}
 
 
-@shared_task(ignore_result=True)
+@shared_task(ignore_result=True, **DB_RETRY)
 @recorded(lambda name: f"trigger:{name}")
 def run_trigger(name: str):
     """One trigger's sweep (beat runs each at its own interval; keys make repeats harmless)."""
@@ -70,7 +85,7 @@ def run_trigger(name: str):
     return {f"{k}:{s}:{r}": n for (k, s, r), n in report.counts.items()}
 
 
-@shared_task(ignore_result=True)
+@shared_task(ignore_result=True, **DB_RETRY)
 @recorded("poll_sms_status")
 def poll_sms_status():
     """Beat, every minute or so: delivery status of SMS sent in the last 24 hours."""
@@ -81,7 +96,7 @@ def poll_sms_status():
     return counts
 
 
-@shared_task(ignore_result=True)
+@shared_task(ignore_result=True, **DB_RETRY)
 @recorded("poll_sms_replies")
 def poll_sms_replies():
     """Beat, every minute or so: replies to recent marketing SMS (opt-out keywords included)."""
@@ -92,7 +107,7 @@ def poll_sms_replies():
     return counts
 
 
-@shared_task(ignore_result=True)
+@shared_task(ignore_result=True, **DB_RETRY)
 @recorded("refresh_stats")
 def refresh_stats():
     """Beat, every 5 minutes: attribution and rollup buckets of the last 2 local days (overwrite)."""
@@ -101,7 +116,7 @@ def refresh_stats():
     return refresh()
 
 
-@shared_task(ignore_result=True)
+@shared_task(ignore_result=True, **DB_RETRY)
 @recorded("refresh_stats_nightly")
 def refresh_stats_nightly():
     """Beat, nightly: the last 35 days (late receipts, opens, complaints), future days, and the lift."""
@@ -110,7 +125,7 @@ def refresh_stats_nightly():
     return refresh_nightly()
 
 
-@shared_task(acks_late=True, ignore_result=True)
+@shared_task(acks_late=True, ignore_result=True, **DB_RETRY)
 def run_campaign(run_id: int):
     """A campaign preview or send, started from the admin; progress is saved on the CampaignRun row."""
     from .campaign_runs import execute
@@ -119,7 +134,7 @@ def run_campaign(run_id: int):
     return run.state if run else None
 
 
-@shared_task(ignore_result=True)
+@shared_task(ignore_result=True, **DB_RETRY)
 @recorded("check_alerts")
 def check_alerts():
     """Every 15 minutes: raise, repeat or resolve the KPI and invariant alerts; email new ones."""
@@ -129,7 +144,7 @@ def check_alerts():
     return {o.code: o.action for o in outcomes if o.action != "unchanged"}
 
 
-@shared_task(ignore_result=True)
+@shared_task(ignore_result=True, **DB_RETRY)
 @recorded("send_weekly_report")
 def send_weekly_report():
     """Hourly: the previous ISO week's report, at the first run after Monday 08:00 local (once per week)."""
@@ -139,7 +154,7 @@ def send_weekly_report():
     return {"week": result.week, "sent": result.sent}
 
 
-@shared_task(ignore_result=True)
+@shared_task(ignore_result=True, **DB_RETRY)
 @recorded("score_clients")
 def score_clients():
     """Hourly check; retrains and rescores only when the current model is older than 7 days."""

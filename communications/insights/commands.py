@@ -1,11 +1,13 @@
 """What the three evaluation commands share: output (JSON on stdout, the rest on stderr), rounding."""
 
+import contextlib
 import json
 import math
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from ..progress import progress
 from .logs import LogError, parse_timestamp
 
 
@@ -44,7 +46,14 @@ class EvaluateCommand(BaseCommand):
             except LogError as exc:
                 raise CommandError(str(exc)) from exc
             return parsed.rows, parsed.skipped
-        return list(source()), 0
+        return list(progress(source(), desc=_("Leyendo datos"), unit=_("filas"))), 0
+
+    @contextlib.contextmanager
+    def evaluating(self):
+        """One step shown on a terminal while the models are fitted and scored."""
+        with progress(total=1, desc=_("Evaluando"), unit=_("evaluación")) as bar:
+            yield
+            bar.update(1)
 
     def emit(self, result: dict, as_json: bool, lines):
         result = rounded(result)

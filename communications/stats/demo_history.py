@@ -38,7 +38,8 @@ MARKETING_SMS = ["campaign", "reactivation_sms", "vip_early_access"]
 
 
 class HistoryBuilder:
-    def __init__(self, days: int, *, today: datetime.date, seed: int = 1):
+    def __init__(self, days: int, *, today: datetime.date, seed: int = 1, tick=None):
+        self.tick = tick  # called once per client (a command's progress bar)
         self.rng = random.Random(seed)
         self.days = days
         self.today = today
@@ -75,6 +76,8 @@ class HistoryBuilder:
         clients = list(Cliente.objects.order_by("pk").values_list("pk", "telefono", "email", "fecha_nacimiento"))
         for cid, telefono, email, birthday in clients:
             self.client_history(cid, telefono, email, birthday, all_bookings.get(cid, []))
+            if self.tick:
+                self.tick(len(clients))
         return self.write()
 
     def client_history(self, cid, telefono, email, birthday, bookings):
@@ -315,12 +318,15 @@ class HistoryBuilder:
         return {"messages": len(self.messages), "bookings": len(self.bookings), "opt_outs": len(self.consents)}
 
 
-def seed_history(days: int, *, today=None, seed: int = 1) -> dict:
-    """Write ``days`` of past messages for every client, then refresh the statistics over them."""
+def seed_history(days: int, *, today=None, seed: int = 1, tick=None) -> dict:
+    """Write ``days`` of past messages for every client, then refresh the statistics over them.
+
+    ``tick(total)`` is called once per client synthesised (a progress bar's step).
+    """
     from .refresh import last_days, refresh
 
     today = today or cal.localdate(timezone.now())
-    counts = HistoryBuilder(days, today=today, seed=seed).build()
+    counts = HistoryBuilder(days, today=today, seed=seed, tick=tick).build()
     now = cal.at_local(today, datetime.time(12)) if today != cal.localdate(timezone.now()) else timezone.now()
     counts.update(refresh(last_days(days + 1, today=today), now=now, lift=True))
     return counts

@@ -39,19 +39,20 @@ def future_days_to_refresh(today: datetime.date) -> set[datetime.date]:
     return days | set(DailyStat.objects.filter(day__gt=today).values_list("day", flat=True).distinct())
 
 
-def refresh(days=None, *, now=None, lift: bool = False) -> dict:
+def refresh(days=None, *, now=None, lift: bool = False, tick=None) -> dict:
     """Recompute attribution for bookings created on ``days`` and the buckets of ``days``.
 
     ``days`` is an iterable of local dates (default: the last 2 local days). Buckets of
     earlier days whose messages gained or lost a conversion are rebuilt too, so credit
     moves with the booking. ``lift``: also recompute the LiftStat rows (nightly).
+    ``tick(done, total)`` reports rebuilt days (a command's progress bar).
     """
     now = now or timezone.now()
     today = cal.localdate(now)
     days = set(days) if days is not None else set(last_days(2, today=today))
     touched = refresh_attribution(days, today=today) if days else set()
     all_days = sorted(days | touched)
-    buckets = rebuild_days(all_days, now=now)
+    buckets = rebuild_days(all_days, now=now, tick=tick)
     result = {"days": len(all_days), "buckets": buckets, "restamped_days": len(touched - days)}
     if lift:
         from .lift_refresh import refresh_lift
@@ -66,7 +67,7 @@ def refresh_nightly(now=None) -> dict:
     return refresh(set(last_days(35, today=today)) | future_days_to_refresh(today), now=now, lift=True)
 
 
-def rebuild_days(days, *, now) -> int:
+def rebuild_days(days, *, now, tick=None) -> int:
     """Overwrite the buckets of ``days`` with a recount; returns the bucket count.
 
     Days go in groups of up to ``DAYS_PER_TRANSACTION``: one GROUP BY per group and one
@@ -77,6 +78,8 @@ def rebuild_days(days, *, now) -> int:
     written = 0
     for i in range(0, len(days), DAYS_PER_TRANSACTION):
         written += _rebuild(days[i : i + DAYS_PER_TRANSACTION], now=now)
+        if tick:
+            tick(min(i + DAYS_PER_TRANSACTION, len(days)), len(days))
     return written
 
 

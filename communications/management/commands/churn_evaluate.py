@@ -24,7 +24,8 @@ class Command(EvaluateCommand):
         rows, skipped = self.load(logs.read_purchases, sources.purchases, o["csv"])
         history = churn.occasions(rows)
         try:
-            result = churn.evaluate(history, cutoff, o["horizon_days"], o["train_label_days"], o["seed"])
+            with self.evaluating():
+                result = churn.evaluate(history, cutoff, o["horizon_days"], o["train_label_days"], o["seed"])
         except churn.EvaluationError as exc:
             if exc.args[0] == "window_after_data":
                 raise CommandError(

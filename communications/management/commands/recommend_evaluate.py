@@ -20,7 +20,8 @@ class Command(EvaluateCommand):
         if o["k"] < 1:
             raise CommandError(_("--k debe ser mayor que 0."))
         rows, skipped = self.load(logs.read_items, sources.items, o["csv"])
-        result = recommend.evaluate(rows, cutoff, o["k"])
+        with self.evaluating():
+            result = recommend.evaluate(rows, cutoff, o["k"])
         result["skipped_rows"] = skipped
         result["k"] = o["k"]
         self.emit(result, o["json"], _lines)

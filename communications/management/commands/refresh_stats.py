@@ -3,6 +3,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from communications import calendar as cal
+from communications.progress import advance_to, progress
 from communications.stats.refresh import future_days_to_refresh, last_days, refresh
 
 
@@ -20,7 +21,12 @@ class Command(BaseCommand):
         if days < 1:
             raise CommandError(_("--days debe ser al menos 1."))
         today = cal.localdate(timezone.now())
-        result = refresh(set(last_days(days, today=today)) | future_days_to_refresh(today), lift=not no_lift)
+        with progress(desc=_("Recalculando"), unit=_("días")) as bar:
+            result = refresh(
+                set(last_days(days, today=today)) | future_days_to_refresh(today),
+                lift=not no_lift,
+                tick=lambda done, total: advance_to(bar, done, total),
+            )
         self.stdout.write(
             _("Estadísticas recalculadas: %(d)s días, %(b)s grupos, %(l)s filas de efecto incremental.")
             % {"d": result["days"], "b": result["buckets"], "l": result.get("lift_rows", "—")}

@@ -3,6 +3,7 @@ import datetime
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from communications.progress import advance_to, progress
 from communications.stats.demo_history import seed_history
 
 
@@ -20,7 +21,8 @@ class Command(BaseCommand):
     def handle(self, *args, days, seed, today, **options):
         if days < 1:
             raise CommandError(_("--days debe ser al menos 1."))
-        counts = seed_history(days, today=today, seed=seed)
+        with progress(desc=_("Historial"), unit=_("clientes")) as bar:
+            counts = seed_history(days, today=today, seed=seed, tick=lambda total: advance_to(bar, bar.n + 1, total))
         self.stdout.write(
             self.style.SUCCESS(
                 _("Historial: %(m)d mensajes, %(b)d reservas tras mensajes, %(o)d bajas; %(k)d grupos estadísticos.")

@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from communications import campaigns
+from communications.progress import advance_to, progress
 from ventas.models import Campaign
 
 
@@ -20,12 +21,17 @@ class Command(BaseCommand):
         if campaign is None:
             raise CommandError(_("No existe la campaña %(id)s.") % {"id": campaign_id})
         now = timezone.now()
+
+        def track(summary, processed):
+            advance_to(bar, processed)
+
         try:
-            if dry_run:
-                summary = campaigns.preview(campaign, now)
-            else:
-                campaigns.check_can_send(campaign, now)
-                summary = campaigns.send(campaign, now, actor="manage.py send_campaign")
+            with progress(total=campaigns.audience(campaign).count(), desc=_("Clientes"), unit=_("clientes")) as bar:
+                if dry_run:
+                    summary = campaigns.preview(campaign, now, progress=track)
+                else:
+                    campaigns.check_can_send(campaign, now)
+                    summary = campaigns.send(campaign, now, actor="manage.py send_campaign", progress=track)
         except campaigns.CampaignError as exc:
             raise CommandError(str(exc)) from exc
         prefix = _("[simulación] ") if dry_run else ""

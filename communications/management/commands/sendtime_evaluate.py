@@ -27,7 +27,8 @@ class Command(EvaluateCommand):
         if o["history_last"] is not None and o["history_last"] < 2:
             raise CommandError(_("--history-last debe ser al menos 2."))
         rows, skipped = self.load(logs.read_events, sources.engagement_events, o["csv"])
-        result = sendtime.evaluate(rows, cutoff, allowed, o["history_last"])
+        with self.evaluating():
+            result = sendtime.evaluate(rows, cutoff, allowed, o["history_last"])
         result["skipped_rows"] = skipped
         self.emit(result, o["json"], _lines)
 

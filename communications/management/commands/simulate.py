@@ -3,6 +3,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from communications.models import Reason
+from communications.progress import progress
 from communications.simulation import simulate
 
 from .run_triggers import parse_local
@@ -37,7 +38,8 @@ class Command(BaseCommand):
         if days < 1:
             raise CommandError(_("--days debe ser al menos 1."))
         begin = parse_local(start) if start else timezone.now().replace(minute=0, second=0, microsecond=0)
-        result = simulate(days, begin)
+        with progress(total=days * 24, desc=_("Simulando"), unit="h") as bar:
+            result = simulate(days, begin, tick=bar.update)
         if not quiet:
             for day in sorted(result.per_day):
                 items = sorted(result.per_day[day].items())

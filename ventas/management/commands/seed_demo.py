@@ -8,12 +8,14 @@ tubs and upcoming visits.
 
 import datetime
 import random
+import sys
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from faker import Faker
+from tqdm import tqdm
 
 from ventas.models import Cliente, ReservaServicio, Servicio, VentaReserva
 
@@ -114,7 +116,17 @@ class DemoBuilder:
             [self.make_cliente(i, profile) for i, profile in enumerate(profiles)], batch_size=1000
         )
         ventas, lines = [], []
-        for cliente, profile in zip(clientes, profiles, strict=True):
+        # Same rule as communications.progress (ventas never imports communications): a bar on a terminal only.
+        bar = tqdm(
+            zip(clientes, profiles, strict=True),
+            total=len(clientes),
+            desc=_("Clientes"),
+            unit=_("clientes"),
+            file=sys.stderr,
+            disable=not sys.stderr.isatty(),
+            leave=False,
+        )
+        for cliente, profile in bar:
             for visit_day in self.visit_days(cliente, profile):
                 venta, items = self.make_booking(cliente, visit_day, services)
                 ventas.append(venta)
