@@ -71,8 +71,10 @@ def handle(venta_id: int, now=None) -> str:
     from .triggers.bookings import booking_cancelled, booking_saved
 
     estado = VentaReserva.objects.filter(pk=venta_id).values_list("estado_pago", flat=True).first()
+    if estado is None:
+        return "missing"  # deleted since: its delete handler already cancelled what it had
     if estado == VentaReserva.EstadoPago.CANCELADO:
         booking_cancelled(venta_id, now=now)
         return "cancelled"
     booking_saved(venta_id, now=now)
-    return "saved" if estado is not None else "missing"
+    return "saved"
