@@ -357,6 +357,12 @@ QUIET_HOURS_OPEN = datetime.time.fromisoformat(env.str("QUIET_HOURS_OPEN", defau
 QUIET_HOURS_CLOSE = datetime.time.fromisoformat(env.str("QUIET_HOURS_CLOSE", default="20:00"))
 QUIET_HOURS_OPEN_WEEKDAYS = tuple(env.list("QUIET_HOURS_OPEN_WEEKDAYS", cast=int, default=[0, 1, 2, 3, 4, 5]))
 QUIET_HOURS_SKIP_HOLIDAYS = env.bool("QUIET_HOURS_SKIP_HOLIDAYS", default=True)
+# Birthdays on Sundays and holidays (no marketing hours) go in this local daytime window.
+BIRTHDAY_WINDOW_START = datetime.time.fromisoformat(env.str("BIRTHDAY_WINDOW_START", default="10:00"))
+BIRTHDAY_WINDOW_END = datetime.time.fromisoformat(env.str("BIRTHDAY_WINDOW_END", default="13:00"))
+# A cabin night (a service of 1,440 minutes or more) ends at checkout the next morning:
+# the satisfaction survey waits for the stay to end, not for 24 h after check-in.
+CABIN_CHECKOUT_TIME = datetime.time.fromisoformat(env.str("CABIN_CHECKOUT_TIME", default="11:00"))
 # How far ahead the gate looks for a free slot before it gives up (days).
 DEFERRAL_HORIZON_DAYS = env.int("DEFERRAL_HORIZON_DAYS", default=100)
 # Sending: lease per claim, transient retries and their backoff (seconds).

@@ -216,6 +216,15 @@ def cancel_forbidden(cliente_id: int, prefs: Prefs, *, now) -> int:
     return transition(Message.objects.filter(pk__in=forbidden), Status.CANCELLED, reason=Reason.OPTED_OUT, now=now)
 
 
+def note_context(message_id: int, **values) -> int:
+    """Add values to a pending message's context (e.g. the booking schedule it will now tell)."""
+    updated = 0
+    for message in Message.objects.filter(pk=message_id, status__in=PENDING_STATUSES):
+        message.context = {**message.context, **values}
+        updated += Message.objects.filter(pk=message.pk, status__in=PENDING_STATUSES).update(context=message.context)
+    return updated
+
+
 def cancel_messages(queryset, reason: str, *, detail: str = "", now=None) -> int:
     """Cancel pending messages (staff action, a client who responded, a cancelled booking)."""
     return transition(

@@ -52,24 +52,19 @@ def opt_out(
     cliente, *, channel="all", scope="all", source=ConsentEvent.Source.API, actor="", evidence=None, message_id=None
 ):
     """Withdraw consent; ``message_id`` names the message that caused it, when one did."""
-    return actions.set_consent(
-        _id(cliente),
-        granted=False,
-        channel=channel,
-        scope=scope,
-        source=source,
-        actor=actor,
-        evidence=evidence,
-        message_id=message_id,
-    )
+    return _consent(cliente, False, channel, scope, source, actor, evidence, message_id)
 
 
 def opt_in(
     cliente, *, channel="all", scope="all", source=ConsentEvent.Source.API, actor="", evidence=None, message_id=None
 ):
+    return _consent(cliente, True, channel, scope, source, actor, evidence, message_id)
+
+
+def _consent(cliente, granted, channel, scope, source, actor, evidence, message_id):
     return actions.set_consent(
         _id(cliente),
-        granted=True,
+        granted=granted,
         channel=channel,
         scope=scope,
         source=source,

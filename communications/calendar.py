@@ -94,3 +94,28 @@ def next_open_slot(moment: datetime.datetime, *, earliest_day: datetime.date | N
         day += datetime.timedelta(days=1)
         local = at_local(day, datetime.time.min)
     raise ValueError("no open slot within 400 days: check QUIET_HOURS settings")
+
+
+def closed_day_window() -> tuple[datetime.time, datetime.time]:
+    """The short daytime window some kinds (birthdays) may use on Sundays and holidays."""
+    return settings.BIRTHDAY_WINDOW_START, settings.BIRTHDAY_WINDOW_END
+
+
+def in_closed_day_window(moment: datetime.datetime) -> bool:
+    local = timezone.localtime(moment, local_tz())
+    start, end = closed_day_window()
+    return not is_open_day(local.date()) and start <= local.time() < end
+
+
+def next_closed_day_window_slot(moment: datetime.datetime, *, before: datetime.datetime):
+    """The first moment >= ``moment`` and < ``before`` inside a closed day's window, or None."""
+    start, end = closed_day_window()
+    local = timezone.localtime(moment, local_tz())
+    day = local.date()
+    while at_local(day, datetime.time.min) < before:
+        if not is_open_day(day):
+            candidate = local if local.date() == day and local.time() >= start else at_local(day, start)
+            if timezone.localtime(candidate, local_tz()).time() < end and candidate < before:
+                return candidate
+        day += datetime.timedelta(days=1)
+    return None

@@ -6,7 +6,8 @@ SMS into UCS-2 (70 characters per segment instead of 160), doubling its cost.
 
 Keys are (kind, channel, variant); values are (subject, body). Variables come
 from the message context (set by the trigger) plus ``nombre`` and
-``nombre_completo``.
+``nombre_completo``; booking messages also get ``dia`` ("hoy", "mañana", "el"),
+``fecha``, ``hora`` and ``servicio`` read from the booking at send time.
 """
 
 from django.utils.translation import gettext_lazy as _
@@ -26,10 +27,24 @@ DEFAULT_TEMPLATES = {
             " ({{ servicio }}).\n\n¡Te esperamos en Puerto Varas!\n\nEquipo Aremko"
         ),
     ),
+    ("booking_changed", "sms", ""): (
+        "",
+        _(
+            "Hola {{ nombre }}, tu reserva en Aremko Spa tiene nueva fecha: el {{ fecha }} a las {{ hora }}. "
+            "¡Te esperamos!"
+        ),
+    ),
+    ("booking_changed", "email", ""): (
+        _("Tu reserva en Aremko Spa cambió"),
+        _(
+            "Hola {{ nombre }}:\n\nTu reserva en Aremko Spa cambió. La nueva fecha es el {{ fecha }} a las "
+            "{{ hora }} ({{ servicio }}).\n\nSi no pediste este cambio, responde este correo.\n\nEquipo Aremko"
+        ),
+    ),
     ("appointment_reminder", "sms", ""): (
         "",
         _(
-            "Hola {{ nombre }}, te esperamos mañana {{ fecha }} a las {{ hora }} en Aremko Spa ({{ servicio }}). "
+            "Hola {{ nombre }}, te esperamos {{ dia }} {{ fecha }} a las {{ hora }} en Aremko Spa ({{ servicio }}). "
             "¡Nos vemos!"
         ),
     ),

@@ -136,6 +136,7 @@ def _decide_chunk(chunk: list[MessageRequest], now, *, dry_run: bool) -> list[Ou
             segments=req.segments,
             when_capped=req.when_capped,
             campaign_holdout=holdout_shares.get(req.campaign_id),
+            expires_at=req.expires_at,
         )
         if at is not req.at and decision.allowed and not decision.reason:
             decision = dataclasses.replace(decision, reason=Reason.SEND_TIME)
@@ -270,7 +271,7 @@ def load_usage(client_ids, kinds: "list[Kind] | set[Kind]", now) -> dict[int, Us
         condition |= Q(channel=channel, counts_on__gte=channel_start)
     for kind in kinds:
         if kind.cap:
-            condition |= Q(kind=kind.name, counts_on__gte=cal.window(kind.cap.period, today)[0])
+            condition |= Q(kind=kind.name, counts_on__gte=kind.cap.window(today)[0])
     usage: dict[int, Usage] = defaultdict(Usage)
     rows = Message.objects.filter(condition, cliente_id__in=client_ids, status__in=COUNTED_STATUSES).values_list(
         "pk", "cliente_id", "counts_on", "channel", "kind", "category"
@@ -350,6 +351,7 @@ def promote_due(now=None, limit: int = CHUNK_SIZE) -> dict[str, int]:
     with locked_clients(client_ids):
         # Re-read under the locks: another sweep may have promoted some already.
         messages = list(Message.objects.filter(pk__in=[pk for pk, _cid in due], status=Status.SCHEDULED))
+        messages = _withdraw_no_longer_due(messages, now, counts)
         kinds = {m.kind: get_kind(m.kind) for m in messages}
         facts = load_facts(client_ids, with_segments=any(m.segment_rule is not None for m in messages))
         usage = load_usage(client_ids, kinds.values(), now)
@@ -368,6 +370,7 @@ def promote_due(now=None, limit: int = CHUNK_SIZE) -> dict[str, int]:
                 when_capped=m.when_capped or None,
                 exclude_id=m.pk,
                 campaign_holdout=holdout_shares.get(m.campaign_id),
+                expires_at=m.expires_at,
             )
             if decision.status == Status.QUEUED:
                 queued.append(m.pk)
@@ -389,6 +392,27 @@ def promote_due(now=None, limit: int = CHUNK_SIZE) -> dict[str, int]:
                 Message.objects.filter(pk__in=pks), Status.BLOCKED, reason=reason, now=now
             )
     return dict(counts)
+
+
+def _withdraw_no_longer_due(messages: list[Message], now, counts) -> list[Message]:
+    """Cancel the messages whose trigger's rule no longer holds; return the others."""
+    from .actions import transition
+    from .triggers import STILL_DUE
+
+    withdrawn: dict[tuple[str, str], list[int]] = defaultdict(list)
+    by_kind = defaultdict(list)
+    for m in messages:
+        if m.kind in STILL_DUE:
+            by_kind[m.kind].append(m)
+    for kind, group in by_kind.items():
+        for pk, reason in STILL_DUE[kind](group, now).items():
+            withdrawn[reason].append(pk)
+    for (reason, detail), pks in withdrawn.items():
+        counts[f"cancelled:{reason}"] += transition(
+            Message.objects.filter(pk__in=pks), Status.CANCELLED, reason=reason, detail=detail, now=now
+        )
+    gone = {pk for pks in withdrawn.values() for pk in pks}
+    return [m for m in messages if m.pk not in gone]
 
 
 def _replace_usage(usage: Usage, message_id: int, decision: Decision, message: Message) -> None:

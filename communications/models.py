@@ -214,6 +214,7 @@ class Reason(models.TextChoices):
     STAFF_CANCELLED = "staff_cancelled", _("Cancelado por el equipo")
     RESPONDED = "responded", _("El cliente ya respondió")
     BOOKING_CANCELLED = "booking_cancelled", _("Reserva cancelada")
+    BOOKING_CHANGED = "booking_changed", _("La reserva cambió")
     # The worker stopped after telling the provider to send and before hearing back:
     # the SMS may have gone out, so it is never resent automatically.
     INTERRUPTED = "interrupted", _("Interrumpido durante el envío al proveedor")

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from . import calendar as cal
 from .channels.sms.phones import sms_destination
@@ -33,6 +35,7 @@ class Prefs:
     accepts_marketing_sms: bool = True
     accepts_marketing_email: bool = True
     email_undeliverable: str = ""
+    preferred_channel: str = ""
 
     @classmethod
     def of(cls, row) -> "Prefs":
@@ -69,6 +72,13 @@ class Usage:
             and (kind is None or kd == kind)
             and (category is None or cat == category)
             and (exclude_id is None or mid != exclude_id)
+        )
+
+    def last_day(self, first, last, *, kind, exclude_id=None) -> datetime.date:
+        return max(
+            day
+            for mid, day, _ch, kd, _cat in self.entries
+            if first <= day <= last and kd == kind and (exclude_id is None or mid != exclude_id)
         )
 
     def add(self, message_id, day, channel, kind, category):
@@ -135,7 +145,7 @@ def choose_channel(kind: Kind, category: str, facts: ClientFacts, channel: str |
     Returns (channel, destination, "") or (first channel tried, "", its reason).
     """
     first_failure = None
-    for ch in (channel,) if channel else kind.channels:
+    for ch in (channel,) if channel else channel_order(kind, facts.prefs):
         reason = consent_reason(kind, category, ch, facts.prefs, facts.suppressed)
         if not reason and category == Category.MARKETING and ch in facts.erased:
             reason = Reason.SUPPRESSED
@@ -146,6 +156,14 @@ def choose_channel(kind: Kind, category: str, facts: ClientFacts, channel: str |
             return ch, destination, ""
         first_failure = first_failure or (ch, "", reason)
     return first_failure
+
+
+def channel_order(kind: Kind, prefs: Prefs) -> tuple[str, ...]:
+    """The kind's channels, the client's preferred one first where the kind allows several."""
+    preferred = prefs.preferred_channel
+    if preferred in kind.channels:
+        return (preferred, *(c for c in kind.channels if c != preferred))
+    return kind.channels
 
 
 def holdout_reason(kind: Kind, category: str, cliente_id: int, campaign_holdout=None) -> str:
@@ -186,7 +204,7 @@ def cap_reason(kind: Kind, channel: str, day: datetime.date, usage: Usage, exclu
         if used >= settings.EMAIL_WEEKLY_LIMIT:
             return Reason.CAP_EMAIL_WEEKLY, "week"
     if kind.cap:
-        first, last = cal.window(kind.cap.period, day)
+        first, last = kind.cap.window(day)
         if usage.count(first, last, kind=kind.name, exclude_id=exclude_id) >= kind.cap.count:
             return Reason.CAP_KIND, kind.cap.period
     return "", ""
@@ -205,6 +223,7 @@ def decide(
     when_capped: str | None = None,
     exclude_id: int | None = None,
     campaign_holdout: tuple[int, float] | None = None,
+    expires_at: datetime.datetime | None = None,
 ) -> Decision:
     category = kind.category_for(category)
     chosen, destination, reason = choose_channel(kind, category, facts, channel)
@@ -219,15 +238,20 @@ def decide(
     due = max(at or now, now)
     if category == Category.TRANSACTIONAL or when_capped == NEVER:
         # Never capped, never held by quiet hours; still counted in the SMS day/month.
+        if expires_at and due >= expires_at:
+            return _expired(chosen, due, expires_at)
         return _slot(chosen, destination, due, now, "")
 
     policy = when_capped or kind.when_capped
     slot, deferral = due, ""
     horizon = cal.localdate(now) + datetime.timedelta(days=settings.DEFERRAL_HORIZON_DAYS)
     while True:
-        if not cal.in_open_hours(slot):
-            slot = cal.next_open_slot(slot)
+        if not in_open_hours(kind, slot):
+            slot = next_open_slot(kind, slot)
             deferral = deferral or Reason.QUIET_HOURS
+        if expires_at and slot >= expires_at:
+            # It could never go: saying "scheduled" would promise a message the outbox will expire.
+            return _expired(chosen, slot, expires_at)
         day = cal.localdate(slot)
         if day > horizon:
             return Decision(BLOCKED, chosen, deferral or Reason.CAP_KIND, detail="beyond deferral horizon")
@@ -238,9 +262,40 @@ def decide(
         if policy == DROP or lifetime:
             return Decision(BLOCKED, chosen, reason)
         # Jump to the start of the next window of the cap that bit, then to its first open slot.
-        next_day = cal.window(period, day)[1] + datetime.timedelta(days=1)
-        slot = cal.next_open_slot(cal.at_local(next_day, datetime.time.min))
+        if period == "rolling":
+            first, last = kind.cap.window(day)
+            latest = usage.last_day(first, last, kind=kind.name, exclude_id=exclude_id)
+            next_day = latest + datetime.timedelta(days=kind.cap.days)
+        else:
+            next_day = cal.window(period, day)[1] + datetime.timedelta(days=1)
+        slot = next_open_slot(kind, cal.at_local(next_day, datetime.time.min))
         deferral = deferral if deferral and deferral != Reason.QUIET_HOURS else reason
+
+
+def in_open_hours(kind: Kind, moment: datetime.datetime) -> bool:
+    """Marketing hours, plus the kind's own daytime window on closed days (birthdays)."""
+    return cal.in_open_hours(moment) or (kind.closed_day_window and cal.in_closed_day_window(moment))
+
+
+def next_open_slot(kind: Kind, moment: datetime.datetime) -> datetime.datetime:
+    slot = cal.next_open_slot(moment)
+    if kind.closed_day_window:
+        window_slot = cal.next_closed_day_window_slot(moment, before=slot)
+        if window_slot is not None:
+            return window_slot
+    return slot
+
+
+def _expired(channel, slot, expires_at) -> Decision:
+    detail = _("El próximo momento permitido (%(slot)s) es posterior a su vencimiento (%(expires)s).") % {
+        "slot": _local_text(slot),
+        "expires": _local_text(expires_at),
+    }
+    return Decision(BLOCKED, channel, Reason.EXPIRED, detail=detail)
+
+
+def _local_text(moment: datetime.datetime) -> str:
+    return timezone.localtime(moment, cal.local_tz()).strftime("%d-%m-%Y %H:%M")
 
 
 def _slot(channel, destination, slot, now, deferral) -> Decision:

@@ -116,5 +116,8 @@ def render_message(message, cliente) -> tuple[str, str]:
         subject, body = message.subject, message.custom_text
     else:
         subject, body = find_template(message.kind, message.channel, message.context.get("variant", ""))
-    context = {**system_context(body), **message.context, **client_context(cliente)}
+    from .booking_context import booking_context
+
+    # A booking's day words and time are read now, from the booking as it is at send time.
+    context = {**system_context(body), **message.context, **booking_context(message), **client_context(cliente)}
     return render_string(subject, context), render_string(body, context)

@@ -10,6 +10,14 @@
 
 SEND_TASKS = ("communications.tasks.send_message", "communications.tasks.send_batch")
 TRANSACTIONAL_TASKS = ("communications.tasks.booking_saved_task",)
+# Long jobs (a whole campaign's audience, a model retrain, a 35-day rebuild) would sit in
+# front of the reply polls on ``control``: they run beside the marketing sends instead.
+LONG_TASKS = (
+    "communications.tasks.run_campaign",
+    "communications.tasks.score_clients",
+    "communications.tasks.refresh_stats_nightly",
+    "communications.tasks.send_weekly_report",
+)
 
 
 def queue_for_category(category: str) -> str:
@@ -21,6 +29,8 @@ def route_task(name, args, kwargs, options, task=None, **kw):
         return {"queue": queue_for_category((kwargs or {}).get("category", "marketing"))}
     if name in TRANSACTIONAL_TASKS:
         return {"queue": "transactional"}
+    if name in LONG_TASKS:
+        return {"queue": "marketing"}
     if name.startswith("communications."):
         return {"queue": "control"}
     return None

@@ -17,7 +17,7 @@ from . import actions
 from . import calendar as cal
 from .gate import promote_due
 from .kinds import KINDS
-from .models import COUNTED_STATUSES, Category, Message, Status
+from .models import COUNTED_STATUSES, Category, Message, Reason, Status
 from .triggers import TRIGGERS, run
 from .triggers.base import run_in_rollback
 
@@ -30,6 +30,9 @@ class SimulationResult:
     days: int
     per_day: dict = field(default_factory=lambda: defaultdict(Counter))  # date -> (kind, outcome, reason) -> n
     totals: Counter = field(default_factory=Counter)
+    # Messages that never went because their time passed: (kind, first_reason) -> n. The first
+    # decision says why (quiet hours, a cap...), which the final reason "expired" hides.
+    expired_by_first_reason: Counter = field(default_factory=Counter)
     violations: list = field(default_factory=list)
 
 
@@ -70,11 +73,13 @@ def outcome_of(status: str) -> str:
 
 
 def collect(messages, result: SimulationResult) -> None:
-    rows = messages.values_list("counts_on", "kind", "status", "reason")
-    for day, kind, status, reason in rows.iterator():
+    rows = messages.values_list("counts_on", "kind", "status", "reason", "first_reason")
+    for day, kind, status, reason, first_reason in rows.iterator():
         key = (kind, outcome_of(status), reason)
         result.per_day[day][key] += 1
         result.totals[key] += 1
+        if reason == Reason.EXPIRED:
+            result.expired_by_first_reason[(kind, first_reason)] += 1
 
 
 def check_invariants(messages) -> list[str]:
@@ -91,6 +96,7 @@ def check_invariants(messages) -> list[str]:
     monthly = Counter()
     weekly = Counter()
     kind_windows = Counter()
+    rolling = defaultdict(list)
     for cliente_id, day, channel, category, kind in sent.values_list(
         "cliente_id", "counts_on", "channel", "category", "kind"
     ).iterator():
@@ -99,7 +105,9 @@ def check_invariants(messages) -> list[str]:
         if channel == "email" and category == Category.MARKETING:
             weekly[(cliente_id, cal.window("week", day)[0])] += 1
         cap = KINDS[kind].cap
-        if cap:
+        if cap and cap.period == "rolling":
+            rolling[(cliente_id, kind)].append(day)
+        elif cap:
             kind_windows[(cliente_id, kind, cal.window(cap.period, day)[0])] += 1
     problems += [
         f"cliente {c}: {n} SMS de marketing en {y}-{m:02d}"
@@ -112,9 +120,16 @@ def check_invariants(messages) -> list[str]:
         if n > settings.EMAIL_WEEKLY_LIMIT
     ]
     problems += [f"cliente {c}: {n} × {k} desde {w}" for (c, k, w), n in kind_windows.items() if n > KINDS[k].cap.count]
+    for (c, k), days in rolling.items():
+        days.sort()
+        cap = KINDS[k].cap
+        for earlier, later in zip(days, days[cap.count :], strict=False):
+            if (later - earlier).days < cap.days:
+                problems.append(f"cliente {c}: {cap.count + 1} × {k} en menos de {cap.days} días ({earlier}, {later})")
     # No logical duplicate: one confirmation per booking, one reminder / follow-up per visit.
     repeated = (
         sent.filter(category=Category.TRANSACTIONAL, reserva__isnull=False)
+        .exclude(kind="booking_changed")  # one per change of the booking, by design
         .values("cliente_id", "kind", "reserva_id", "counts_on")
         .annotate(n=Count("pk"))
         .filter(n__gt=1)

@@ -35,6 +35,7 @@ CLIENT_VARIABLES = (
     TemplateVariable("nombre_completo", gettext_lazy("nombre completo del cliente"), "Francisca Muñoz Soto"),
 )
 VISIT_VARIABLES = (
+    TemplateVariable("dia", gettext_lazy("«hoy», «mañana» o «el», según cuándo sale el mensaje"), "mañana"),
     TemplateVariable(
         "fecha", gettext_lazy("día de la visita (p. ej. «viernes 15 de enero»)"), "miércoles 30 de septiembre"
     ),
@@ -43,7 +44,37 @@ VISIT_VARIABLES = (
 )
 # What each kind's messages carry in their context besides the client's name (set by
 # its trigger, or by staff for vip_early_access). A kind not listed provides only the name.
+# The system adds these to every message (rendering.system_context); never client data.
+SYSTEM_VARIABLES = (
+    TemplateVariable(
+        "enlace_reservas", gettext_lazy("enlace para reservar en línea"), "https://www.aremko.cl/reservas"
+    ),
+    TemplateVariable(
+        "servicios", gettext_lazy("servicios a la venta con su precio, uno por línea"), "• Tina caliente: $45.000"
+    ),
+)
+# Personal recommendations (insights); SMS templates use them only inside {% if %}.
+RECOMMENDATION_VARIABLES = (
+    TemplateVariable(
+        "recomendaciones",
+        gettext_lazy("hasta tres servicios sugeridos para el cliente («A, B y C»)"),
+        "Tina caliente, Masaje descontracturante y Cabaña Arrayán",
+    ),
+    TemplateVariable("recomendacion", gettext_lazy("el servicio más sugerido para el cliente"), "Tina caliente"),
+)
+_WITH_RECOMMENDATIONS = (
+    "vip_newsletter",
+    "welcome_1",
+    "welcome_7",
+    "welcome_30",
+    "reactivation_email",
+    "reactivation_sms",
+    "loyalty_rewards",
+    "campaign",
+)
 PROVIDED = {
+    **{kind: RECOMMENDATION_VARIABLES for kind in _WITH_RECOMMENDATIONS},
+    "booking_changed": VISIT_VARIABLES,
     "booking_confirmation": VISIT_VARIABLES,
     "appointment_reminder": VISIT_VARIABLES,
     "satisfaction_followup": VISIT_VARIABLES,
@@ -65,7 +96,7 @@ _SINGLE_BRACE_VARIABLE = re.compile(r"(?<!\{)\{\s*([A-Za-z_][\w.]*)\s*\}(?!\})")
 
 
 def variables_for(kind: str) -> tuple[TemplateVariable, ...]:
-    return CLIENT_VARIABLES + PROVIDED.get(kind, ())
+    return CLIENT_VARIABLES + SYSTEM_VARIABLES + PROVIDED.get(kind, ())
 
 
 def sample_context(kind: str) -> dict[str, str]:

@@ -16,28 +16,9 @@ from django.utils.translation import gettext_lazy as _
 from ..kinds import KINDS
 from ..models import Category
 
-COUNTERS = (
-    "requested",
-    "blocked",
-    "deferred",
-    "cancelled",
-    "expired",
-    "pending",
-    "handed",
-    "sent",
-    "delivered",
-    "failed",
-    "unknown",
-    "opens",
-    "clicks",
-    "replies",
-    "opt_outs",
-    "complaints",
-    "bounces",
-    "conversions",
-    "revenue_clp",
-    "cost_clp",
-)
+# The bucket's counters, defined once beside the rollup query.
+from .queries import STAT_COUNTERS as COUNTERS
+
 BY_REASON = ("blocked_by_reason", "deferred_by_reason", "cancelled_by_reason")
 
 # Campaign and manual kinds count as marketing: staff rarely mark them transactional,

@@ -128,13 +128,13 @@ def test_vip_newsletter_monthly_is_deferred_to_next_month():
     assert second.decision.scheduled_for == local(2026, 12, 1, 9)
 
 
-def test_reactivation_email_once_a_quarter_is_deferred_to_next_quarter():
+def test_reactivation_email_once_per_ninety_days_is_deferred_to_ninety_days_after_the_last():
     ana = new_client()
     api.send(ana, "reactivation_email", now=local(2026, 10, 5, 10))
     second = api.send(ana, "reactivation_email", now=WED)
     assert (second.status, second.reason) == ("scheduled", Reason.CAP_KIND)
-    # 1 January is a holiday, 2 January 2027 a Saturday: the first open slot of Q1.
-    assert second.decision.scheduled_for == local(2027, 1, 2, 9)
+    # 5 October + 90 days is Sunday 3 January 2027, not 1 January (a new quarter): Monday 09:00.
+    assert second.decision.scheduled_for == local(2027, 1, 4, 9)
 
 
 def test_each_welcome_email_once_per_client_ever():

@@ -23,8 +23,11 @@ def test_sends_go_to_their_categorys_queue_and_everything_else_to_control():
     assert route_task("communications.tasks.send_message", (1,), {"category": "transactional"}, {}) == {
         "queue": "transactional"
     }
-    for beat_task in ("sweep_outbox", "poll_sms_replies", "poll_sms_status", "run_trigger"):
+    for beat_task in ("sweep_outbox", "poll_sms_replies", "poll_sms_status", "run_trigger", "check_alerts"):
         assert route_task(f"communications.tasks.{beat_task}", (), {}, {}) == {"queue": "control"}
+    # Long jobs never sit in front of the reply polls.
+    for long_task in ("run_campaign", "score_clients", "refresh_stats_nightly", "send_weekly_report"):
+        assert route_task(f"communications.tasks.{long_task}", (), {}, {}) == {"queue": "marketing"}
 
 
 @pytest.mark.django_db

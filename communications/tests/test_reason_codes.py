@@ -101,6 +101,7 @@ SCENARIOS = {
         new_client(), kind="campaign", campaign_id=CampaignFactory(holdout_percent=100).pk
     ),
     Reason.SEND_TIME: lambda s: send_time_moved(s),
+    Reason.BOOKING_CHANGED: lambda s: booking_moved(),
 }
 
 
@@ -110,6 +111,18 @@ def suppressed():
 
     suppression.suppress("sms", "+56990000001")
     return gate(new_client(telefono="+56990000001"))
+
+
+def booking_moved():
+    """A reminder is waiting for 18:00; staff move the visit to 10:00 (test_booking_changes)."""
+    from communications.tests.lifecycle_helpers import booking, client, run
+    from communications.triggers.bookings import booking_saved
+
+    venta = booking(client(), "2027-01-02 12:00", [("2027-01-15 18:00",)])
+    run("appointment_reminder", "2027-01-14 16:30")
+    venta.reservaservicios.update(hora_inicio=datetime.time(10))
+    booking_saved(venta.pk, now=local(2027, 1, 14, 16, 40))
+    return Message.objects.get(kind="appointment_reminder").reason
 
 
 def interrupted(settings):

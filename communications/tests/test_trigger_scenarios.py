@@ -148,11 +148,12 @@ def test_a_booking_cancels_the_pending_return_offer(django_capture_on_commit_cal
     assert (offer.status, offer.reason) == (Status.CANCELLED, Reason.RESPONDED)
 
 
-def test_reactivation_again_next_quarter_not_before():
+def test_reactivation_again_ninety_days_later_not_at_the_next_quarter():
     client = inactive_client()
     replay(local(2026, 11, 2, 10), local(2026, 11, 2, 10))
     replay(local(2026, 12, 14, 10), local(2026, 12, 14, 10))
-    replay(local(2027, 1, 4, 10), local(2027, 1, 4, 10))
+    replay(local(2027, 1, 4, 10), local(2027, 1, 4, 10))  # a new quarter, but only 63 days later
+    replay(local(2027, 2, 1, 10), local(2027, 2, 1, 10))  # 91 days later
     emails = timeline(client.__class__.objects.get(pk=client.pk), Status.SENT)
     assert [kind for kind, _ in emails].count("reactivation_email") == 2
-    assert ("reactivation_email", local(2027, 1, 4, 10)) in emails
+    assert ("reactivation_email", local(2027, 2, 1, 10)) in emails

@@ -91,18 +91,19 @@ def test_a_missed_sweep_catches_up_later_the_same_day_without_duplicates():
     assert (birthday.status, birthday.scheduled_for) == (Status.SENT, local(2026, 11, 25, 16))
 
 
-def test_a_birthday_found_too_late_for_today_expires_instead_of_arriving_tomorrow():
+def test_a_birthday_found_too_late_for_today_is_blocked_as_expired_instead_of_arriving_tomorrow():
     vip = vip_client(fecha_nacimiento=datetime.date(1990, 11, 25))
     replay(local(2026, 11, 25, 21), local(2026, 11, 26, 10))
     [birthday] = messages(vip, "birthday")
-    assert (birthday.status, birthday.reason) == (Status.EXPIRED, Reason.EXPIRED)
+    # Decided at 21:00, its next slot (tomorrow 09:00) is after midnight: never "scheduled".
+    assert (birthday.status, birthday.reason) == (Status.BLOCKED, Reason.EXPIRED)
 
 
 def test_leap_day_birthdays_are_celebrated_on_28_february_in_common_years():
     leapling = vip_client(fecha_nacimiento=datetime.date(1992, 2, 29))
     replay(local(2027, 2, 27, 10), local(2027, 2, 27, 10))
     assert messages(leapling, "birthday") == []
-    replay(local(2027, 2, 28, 10), local(2027, 2, 28, 10))  # a Sunday: quiet hours hold it...
+    replay(local(2027, 2, 28, 10), local(2027, 2, 28, 10))  # a Sunday: the daytime window...
     [birthday] = messages(leapling, "birthday")
     assert birthday.idempotency_key == f"birthday:{leapling.pk}:2027"
     replay(local(2028, 2, 29, 10), local(2028, 2, 29, 10))  # ...and in a leap year, on the day itself

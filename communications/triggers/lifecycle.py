@@ -70,9 +70,9 @@ class Birthday(Trigger):
 
     name = "birthday"
     help = _(
-        "SMS el día del cumpleaños (29 de febrero: el 28 en años no bisiestos), a la hora de envío; expira a "
-        "medianoche. Segmentos: a quiénes (por defecto todos menos «Sin gasto»). Los VIP reciben la variante "
-        "«vip»."
+        "SMS el día del cumpleaños (29 de febrero: el 28 en años no bisiestos), a la hora de envío; los domingos "
+        "y feriados, dentro de la ventana diurna (10:00 a 13:00 por defecto); expira a medianoche. Segmentos: "
+        "a quiénes (por defecto todos menos «Sin gasto»). Los VIP reciben la variante «vip»."
     )
     label = _("Cumpleaños")
     defaults = Defaults(segments=tuple(s for s in SEGMENTS if s != ZERO_SPEND))
@@ -91,11 +91,23 @@ class Birthday(Trigger):
                 cliente_id=cliente_id,
                 kind=self.name,
                 idempotency_key=f"birthday:{cliente_id}:{today.year}",
-                at=send_time(today, config),
+                at=birthday_time(today, config),
                 expires_at=end_of_day,
                 segments=config.segments,
                 context={"variant": variant} if variant else {},
             )
+
+
+def birthday_time(day: datetime.date, config) -> datetime.datetime:
+    """The send hour; on Sundays and holidays, inside the daytime window (operations.md).
+
+    max(send_hour, window start) if that is before the window's end, else the window start.
+    """
+    if cal.is_open_day(day):
+        return send_time(day, config)
+    start, end = cal.closed_day_window()
+    hour = max(datetime.time(config.send_hour), start)
+    return cal.at_local(day, hour if hour < end else start)
 
 
 def _is_leap(year: int) -> bool:

@@ -46,6 +46,11 @@ class Command(BaseCommand):
         self.stdout.write(_("Totales en %(d)d días:") % {"d": days})
         for (kind, outcome, reason), n in sorted(result.totals.items()):
             self.stdout.write(f"  {kind:<22} {n:>6}  {label(outcome, reason)}")
+        if result.expired_by_first_reason:
+            self.stdout.write(_("Expirados sin enviar, por motivo de la primera decisión:"))
+            for (kind, first_reason), n in sorted(result.expired_by_first_reason.items()):
+                why = Reason(first_reason).label if first_reason else _("sin demora (programado a tiempo)")
+                self.stdout.write(f"  {kind:<22} {n:>6}  {why}")
         if result.violations:
             for problem in result.violations:
                 self.stderr.write(problem)
