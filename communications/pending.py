@@ -1,17 +1,17 @@
 """Pending messages (scheduled or queued) per client segment and kind, for the staff page.
 
-One aggregate query: each pending message is labelled with its client's current
-segment through a correlated subquery over ``Cliente.objects.with_segments()``,
-then grouped. Nothing is read per client, and the result is a handful of rows
-(segments x kinds x two statuses) however large the outbox is.
+One GROUP BY over the outbox: each message carries ``client_segment``, the segment
+its client was in when the gate decided, so no per-row subquery recomputes segments
+from the CRM (that cost grew with the outbox times the client's sales). Rows decided
+before the snapshot existed have a blank segment and are shown last, under their own
+row. The result is a handful of rows (segments x kinds x two statuses).
 """
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, F
 
-from ventas.models import Cliente
 from ventas.segments import SEGMENTS
 
 from .models import PENDING_STATUSES, Message, Status
@@ -37,11 +37,9 @@ class SegmentRow:
 
 def pending_by_segment() -> list[SegmentRow]:
     """SegmentRows in the CRM's segment order, each with {kind: {status: n}} of its pending messages."""
-    segment = Cliente.objects.with_segments().filter(pk=OuterRef("cliente_id")).values("segment")[:1]
     rows = (
         Message.objects.filter(status__in=PENDING_STATUSES)
-        .annotate(segment=Subquery(segment))
-        .values("segment", "kind", "status")
+        .values("kind", "status", segment=F("client_segment"))
         .annotate(n=Count("pk"))
         .order_by()
     )

@@ -85,6 +85,14 @@ def run_trigger(name: str):
     return {f"{k}:{s}:{r}": n for (k, s, r), n in report.counts.items()}
 
 
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True, **DB_RETRY)
+def booking_saved_task(venta_id: int):
+    """A booking was saved (published on commit, once per booking per transaction): confirm or cancel."""
+    from . import booking_events
+
+    return booking_events.handle(venta_id)
+
+
 @shared_task(ignore_result=True, **DB_RETRY)
 @recorded("poll_sms_status")
 def poll_sms_status():

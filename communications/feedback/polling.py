@@ -5,7 +5,9 @@ one slowly, so old batches are polled less often. Replies are different: a BAJA
 may come days later and must take effect within two minutes (Ley 19.496 art. 28 B),
 so every batch in the reply window is asked on every run of the one-minute beat
 (the throttle only stops runs closer together than that). The throttle lives in
-the cache: losing it costs an extra HTTP call, never a wrong status.
+the cache: losing it costs an extra HTTP call, never a wrong status. A poll run asks
+every due batch through one service object, so one HTTP session (kept-alive connection,
+one TLS handshake) serves the whole run; the caller closes it.
 """
 
 import logging

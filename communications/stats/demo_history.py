@@ -140,7 +140,13 @@ class HistoryBuilder:
             if email_weeks[week] >= settings.EMAIL_WEEKLY_LIMIT:
                 return
         cap = KINDS[kind].cap
-        if cap:
+        if cap and cap.period == "rolling":
+            # Days arrive in order: only the kind's messages of the last ``cap.days`` days compete.
+            recent = [d for d in kind_windows.get(("rolling", kind), []) if (day - d).days < cap.days]
+            if len(recent) >= cap.count:
+                return
+            kind_windows[("rolling", kind)] = [*recent, day]
+        elif cap:
             window = (kind, cal.window(cap.period, day)[0])
             if kind_windows[window] >= cap.count:
                 return

@@ -20,6 +20,7 @@ from kombu import pools as kombu_pools
 
 from communications import api
 from communications import calendar as cal
+from communications.booking_events import publish as _real_booking_publish
 from communications.channels.sms import sender
 from communications.channels.sms.backends import locmem
 from communications.channels.sms.fake_redvoiss import FakeRedvoiss
@@ -165,3 +166,34 @@ def _forget_connections(app) -> None:
     """Make the app open new broker connections from its current configuration."""
     app._pool = None
     app.amqp._producer_pool = None
+
+
+@pytest.fixture(autouse=True)
+def booking_tasks_run_at_once(monkeypatch):
+    """A saved booking's task runs (through Celery, eagerly) where it is published on commit.
+
+    In production it runs a moment later on the transactional worker; the trigger tests
+    assert what it does. Tests of the publication itself ask for ``published_booking_tasks``.
+    """
+    from communications import booking_events, tasks
+
+    monkeypatch.setattr(booking_events, "publish", lambda venta_id: tasks.booking_saved_task.apply((venta_id,)))
+
+
+@pytest.fixture
+def published_booking_tasks(monkeypatch, booking_tasks_run_at_once):
+    """The booking tasks really published to the (in-memory) broker: (task, args, routing key)."""
+    from celery.signals import before_task_publish
+
+    from communications import booking_events
+
+    monkeypatch.setattr(booking_events, "publish", _real_booking_publish)
+    published = []
+
+    def record(sender=None, body=None, routing_key=None, **kwargs):
+        if sender == "communications.tasks.booking_saved_task":
+            published.append((sender, tuple(body[0]), routing_key))
+
+    before_task_publish.connect(record, weak=False)
+    yield published
+    before_task_publish.disconnect(record)
