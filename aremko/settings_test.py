@@ -44,3 +44,8 @@ RATE_LIMIT_PER_TOKEN = 0
 # The control group would silently block marketing in unrelated tests; tests that need it set it.
 HOLDOUT_PERCENT = 0
 HOLDOUT_KEY = "test-holdout-key"
+
+# Exploration sends a share of marketing (chosen by a hash of the idempotency key) at a
+# random hour: in tests that would move an arbitrary message depending on test order.
+# The send-time tests set it themselves.
+SEND_TIME_EXPLORATION_SHARE = 0.0
