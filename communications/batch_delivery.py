@@ -40,7 +40,7 @@ from .kinds import get_kind
 from .models import Category, Message, Reason, SendBatch, SendingControl, Status
 from .ops import metrics
 from .policy import choose_channel
-from .rendering import TemplateError, client_context, find_template, render_string
+from .rendering import TemplateError, render_message
 
 log = logging.getLogger(__name__)
 
@@ -237,14 +237,8 @@ class _Run:
 
     # -- copy -------------------------------------------------------------------------
     def _render(self, m) -> tuple[str, str]:
-        context = {**m.context, **client_context(m.cliente)}
-        if m.custom_text:
-            return render_string(m.subject, context), render_string(m.custom_text, context)
-        key = (m.kind, m.channel, m.context.get("variant", ""))
-        if key not in self.templates:  # one template query per kind in the batch, not per message
-            self.templates[key] = find_template(*key)
-        subject, body = self.templates[key]
-        return render_string(subject, context), render_string(body, context)
+        # The same rendering as one message at a time; templates read once per kind in the batch.
+        return render_message(m, m.cliente, self.templates)
 
     def render(self, messages) -> list[tuple]:
         out = []

@@ -110,12 +110,20 @@ def render_string(source: str, context: dict) -> str:
     return output.strip()
 
 
-def render_message(message, cliente) -> tuple[str, str]:
-    """(subject, body) for a Message: its custom text if staff typed one, else its kind's template."""
+def render_message(message, cliente, templates: dict | None = None) -> tuple[str, str]:
+    """(subject, body) for a Message: its custom text if staff typed one, else its kind's template.
+
+    ``templates`` caches the templates by (kind, channel, variant) across a batch, so a
+    batch reads each template once; one message or a thousand, the copy is the same.
+    """
     if message.custom_text:
         subject, body = message.subject, message.custom_text
     else:
-        subject, body = find_template(message.kind, message.channel, message.context.get("variant", ""))
+        key = (message.kind, message.channel, message.context.get("variant", ""))
+        cache = {} if templates is None else templates
+        if key not in cache:
+            cache[key] = find_template(*key)
+        subject, body = cache[key]
     from .booking_context import booking_context
 
     # A booking's day words and time are read now, from the booking as it is at send time.

@@ -206,7 +206,8 @@ def test_the_sweep_expires_promotes_and_reenqueues(settings):
             "appointment_reminder",
             now=night,
             at=night + datetime.timedelta(hours=1),
-            expires_at=night + datetime.timedelta(minutes=30),
+            # Due before it expires (one due after its expiry is blocked at decision time).
+            expires_at=night + datetime.timedelta(hours=2),
             context={"fecha": "x", "hora": "y", "servicio": "z"},
         ).message
         with time_machine.travel(local(2026, 11, 26, 9, 1), tick=False):

@@ -11,6 +11,7 @@ import responses
 from django.contrib.auth.models import User
 from playwright.sync_api import sync_playwright
 
+from communications.defaults import DEFAULT_TEMPLATES
 from communications.feedback.replies import poll_replies
 from communications.models import ClientPreferences, MessageTemplate, SmsReply
 from ventas.tests.factories import ClienteFactory
@@ -42,7 +43,11 @@ def test_staff_find_the_replies_to_review_and_apply_an_opt_out_in_a_real_browser
     assert CHROMIUM.exists(), "Debian's chromium must be installed at /usr/bin/chromium (apt-get install chromium)"
     marcelo, susana = answered(settings)
     User.objects.create_superuser("marketing", "marketing@aremko.cl", "clave-de-prueba")
-    template = MessageTemplate.objects.get(kind="booking_confirmation", channel="sms", variant="")
+    # The shipped row, recreated if an earlier transactional test flushed the table.
+    subject, body = DEFAULT_TEMPLATES[("booking_confirmation", "sms", "")]
+    template, _created = MessageTemplate.objects.get_or_create(
+        kind="booking_confirmation", channel="sms", variant="", defaults={"subject": subject, "body": body}
+    )
     ARTIFACTS.mkdir(exist_ok=True)
 
     # No ORM calls inside this block: Playwright's sync API runs an event loop in this thread.
