@@ -15,6 +15,7 @@ from email import message_from_bytes, policy
 import pytest
 import redis
 from aiosmtpd.controller import Controller
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from kombu import pools as kombu_pools
 
@@ -153,7 +154,15 @@ def celery_worker_on_redis(redis_url):
     app.conf.update(broker_url=redis_url, task_always_eager=False, broker_transport_options={"visibility_timeout": 60})
     _forget_connections(app)
     try:
-        options = {"pool": "solo", "perform_ping_check": False, "shutdown_timeout": 30, "loglevel": "WARNING"}
+        # Every queue, named: a worker started with ``queues=[...]`` earlier in this process
+        # (test_queues) narrows the app's selection, and later workers would inherit it.
+        options = {
+            "pool": "solo",
+            "perform_ping_check": False,
+            "shutdown_timeout": 30,
+            "loglevel": "WARNING",
+            "queues": list(django_settings.CELERY_TASK_QUEUES),
+        }
         with start_worker(app, **options) as worker:
             yield worker
     finally:
