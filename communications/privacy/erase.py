@@ -9,7 +9,6 @@ re-import of the same address never resumes marketing.
 """
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.contrib.admin.models import LogEntry
@@ -40,13 +39,6 @@ from .models import DataRightsRequest
 log = logging.getLogger(__name__)
 
 ERASED = "[borrado]"
-
-# Other parts that keep personal data about a client register an eraser: f(cliente_id) -> rows changed.
-ERASERS: dict[str, Callable[[int], int]] = {}
-
-
-def register_eraser(name: str, eraser: Callable[[int], int]) -> None:
-    ERASERS[name] = eraser
 
 
 class ErasureRefused(Exception):
@@ -98,8 +90,6 @@ def erase_client(cliente_id: int, *, actor: str, from_command: bool = False, now
         ClientPreferences.objects.filter(cliente_id=cliente_id).update(email_undeliverable="")
         report.counts["historial_admin"] = _scrub_admin_log(cliente, cliente_id)
         report.counts["auditoria"] = _scrub_audit(cliente_id)
-        for name, eraser in ERASERS.items():
-            report.counts[name] = eraser(cliente_id)
 
         Cliente.objects.filter(pk=cliente_id).update(
             nombre=ERASED, email="", telefono=None, fecha_nacimiento=None, ciudad="", pais=""

@@ -1,7 +1,7 @@
 """Everything held about one client, as one ZIP: ``datos.json`` and one CSV per section.
 
-Sections are listed in ``SECTIONS``; parts of the app that keep more about a client
-(insight scores, SMS replies, ...) add theirs with ``register_section``. Only rows of
+Every table that holds something about a client has its section in ``SECTIONS``
+(a new one must be added here and to ``erase.py``). Only rows of
 this client are read: the test checks that nothing about anyone else is included.
 """
 
@@ -45,10 +45,6 @@ SECTIONS: dict[str, Callable[[int], list[dict]]] = {
         DataRightsRequest.objects.filter(cliente_id_ref=cid).order_by("pk").values()
     ),
 }
-
-
-def register_section(name: str, rows: Callable[[int], list[dict]]) -> None:
-    SECTIONS[name] = rows
 
 
 def _plain(value):
