@@ -16,18 +16,17 @@ from django.core.cache import cache
 from django.db.models import F, Q
 from django.utils import timezone
 
-from ventas.models import CampaignInteraction, Cliente
+from ventas.models import CampaignInteraction
 
-from . import suppression
 from .actions import settle_interrupted, transition
 from .channels import email as email_channel
 from .channels.errors import AmbiguousError, ChannelError, ConfigurationError, PermanentError, TransientError
 from .channels.sms import sender as sms_sender
-from .gate import locked_clients
+from .gate import load_facts, locked_clients
 from .kinds import get_kind
-from .models import Category, ClientPreferences, Message, Reason, SendingControl, Status
+from .models import Category, Message, Reason, SendingControl, Status
 from .ops import metrics
-from .policy import ClientFacts, Prefs, choose_channel
+from .policy import choose_channel
 from .rendering import TemplateError, render_message
 
 log = logging.getLogger(__name__)
@@ -91,15 +90,8 @@ def recheck(message: Message, now) -> tuple[str, str]:
     if message.expires_at and message.expires_at <= now:
         return Status.EXPIRED, Reason.EXPIRED
     with locked_clients([message.cliente_id]):
-        cliente = Cliente.objects.get(pk=message.cliente_id)
-        prefs = Prefs.of(ClientPreferences.objects.filter(cliente_id=message.cliente_id).first())
-        suppressed = suppression.suppressed_channels(cliente.telefono, cliente.email)
-        erased = suppression.erased_channels({cliente.pk: (cliente.telefono, cliente.email)}).get(
-            cliente.pk, frozenset()
-        )
-    facts = ClientFacts(
-        message.cliente_id, cliente.telefono, cliente.email, prefs, suppressed=suppressed, erased=erased
-    )
+        # The gate's own reading of the client (consent, address opt-outs, erased addresses).
+        facts = load_facts([message.cliente_id], with_segments=False)[message.cliente_id]
     channel, destination, reason = choose_channel(get_kind(message.kind), message.category, facts, message.channel)
     if reason == Reason.OPTED_OUT:
         return Status.CANCELLED, reason
