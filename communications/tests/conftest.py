@@ -206,3 +206,11 @@ def published_booking_tasks(monkeypatch, booking_tasks_run_at_once):
     before_task_publish.connect(record, weak=False)
     yield published
     before_task_publish.disconnect(record)
+
+
+@pytest.fixture
+def shipped_rows(db):
+    """The shipped templates, trigger settings and beat schedules, even after an earlier test's flush."""
+    from communications.tests.shipped import restore_shipped_rows
+
+    restore_shipped_rows()

@@ -23,7 +23,7 @@ from communications.tests.test_trigger_scenarios import book
 @pytest.mark.redis
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_beat_and_a_worker_run_the_trigger_and_outbox_sweeps_end_to_end(celery_worker_on_redis):
+def test_beat_and_a_worker_run_the_trigger_and_outbox_sweeps_end_to_end(shipped_rows, celery_worker_on_redis):
     from celery.beat import EmbeddedService
 
     from aremko.celery import app
