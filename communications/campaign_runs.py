@@ -80,9 +80,30 @@ def _cancel_pending(campaign_id: int, actor: str, now) -> int:
 
 
 def _start_on_commit(run: CampaignRun) -> None:
+    """Publish the run's task once the request commits; a broker that is down leaves it to the sweep."""
+    transaction.on_commit(lambda: _publish(run.pk))
+
+
+def _publish(run_id: int) -> bool:
+    from .dispatch import publish
     from .tasks import run_campaign
 
-    transaction.on_commit(lambda: run_campaign.delay(run.pk))
+    return publish(run_campaign, (run_id,), what="campaign run")
+
+
+def republish_pending(created_before) -> int:
+    """The outbox sweep's part: runs still pending (their publish failed or the broker lost it).
+
+    A run is claimed from pending once (``execute``), so a second task for it does nothing.
+    """
+    published = 0
+    for run_id in CampaignRun.objects.filter(state=State.PENDING, created_at__lte=created_before).values_list(
+        "pk", flat=True
+    )[:100]:
+        if not _publish(run_id):
+            break
+        published += 1
+    return published
 
 
 def execute(run_id: int, *, page_size: int = campaigns.PAGE_SIZE, now=None) -> CampaignRun | None:
