@@ -79,6 +79,36 @@ def test_two_beat_processes_running_every_sweep_and_trigger_at_once_send_nothing
     assert summary["received_sms"] > 0, summary
 
 
+def test_redis_stopped_while_messages_are_queued_and_started_again_loses_and_duplicates_nothing(
+    postgres_url, redis_url
+):
+    # The scenario stops and starts a redis-server of its own; redis_url (the suite's) is only flushed.
+    summary = run_faults(postgres_url, redis_url, "redis", "--messages", "96", "--seed", "3", "--settle", "40")
+    print(
+        json.dumps(
+            {
+                k: summary[k]
+                for k in (
+                    "redis_down_seconds",
+                    "queued_while_redis_down",
+                    "publishes_left_for_sweep",
+                    "request_errors",
+                    "sweep_broker_errors",
+                    "seconds",
+                )
+            }
+        )
+    )
+    assert_end_state(summary)
+    assert summary["faults"] == {"redis_down": 1}, summary
+    # The outage really overlapped the queueing: some pages could not be published...
+    assert summary["queued_while_redis_down"] > 0 and summary["publishes_left_for_sweep"] > 0, summary
+    # ...yet no staff request and no sweep saw an exception.
+    assert summary["request_errors"] == 0 and summary["sweep_broker_errors"] == 0, summary
+    # Every message reached the fake once: nothing left behind in the dead broker.
+    assert summary["received_sms"] == summary["messages"], summary
+
+
 def test_postgresql_backends_terminated_mid_batch_and_mid_sweep_lose_nothing(postgres_url, redis_url):
     summary = run_faults(postgres_url, redis_url, "pg", "--messages", "60", "--seed", "7")
     assert_end_state(summary)
