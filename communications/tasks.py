@@ -186,6 +186,15 @@ def send_weekly_report():
 
 
 @shared_task(ignore_result=True, **DB_RETRY)
+@recorded("purge_message_bodies")
+def purge_message_bodies():
+    """Daily: texts and provider payloads older than MESSAGE_BODY_RETENTION_MONTHS (counts stay)."""
+    from .privacy.retention import purge_old_bodies
+
+    return purge_old_bodies()
+
+
+@shared_task(ignore_result=True, **DB_RETRY)
 @recorded("score_clients")
 def score_clients():
     """Hourly check; retrains and rescores only when the current model is older than 7 days."""

@@ -263,3 +263,21 @@ def test_edits_that_matter_are_recorded_with_who_made_them_and_scrubbed_on_erasu
     erase.erase_client(erin.pk, actor="jefa")
     assert not ModelChange.objects.filter(object_repr__contains="Erin").exists()
     assert not ModelChange.objects.filter(changes_text__contains="erin.zuniga").exists()
+
+
+def test_beat_runs_the_retention_purge_daily_and_records_its_run(erin, settings, monkeypatch):
+    from django_celery_beat.models import PeriodicTask
+
+    from communications import tasks
+    from communications.models import SweepRun
+    from communications.routing import route_task
+
+    entry = PeriodicTask.objects.get(task="communications.tasks.purge_message_bodies")
+    assert entry.enabled and (entry.interval.every, entry.interval.period) == (24, "hours")
+    assert route_task(entry.task, (), {}, {}) == {"queue": "marketing"}  # a long job, off the control queue
+    settings.MESSAGE_BODY_RETENTION_MONTHS = 1
+    monkeypatch.setattr(retention.timezone, "now", lambda: local(2027, 2, 1))
+    counts = tasks.purge_message_bodies.run()
+    assert counts["mensajes"] >= 1
+    assert not Message.objects.filter(body__contains="Erin").exists()
+    assert SweepRun.objects.get(task="purge_message_bodies").ok
