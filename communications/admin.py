@@ -8,6 +8,7 @@ cancelled), and cancelling goes through actions.cancel_messages.
 import logging
 
 from django.contrib import admin, messages
+from django.db import transaction
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -22,7 +23,7 @@ from ventas.admin import FeminineMessagesMixin, clp
 from ventas.models import CampaignInteraction, Cliente
 from ventas.segments import SEGMENT_LABELS
 
-from . import actions, labels
+from . import actions, audit, labels
 from .admin_replies import SmsReplyAdmin
 from .admin_templates import MessageTemplateAdmin
 from .insights.admin import RiskBandFilter, insight_block
@@ -340,7 +341,11 @@ class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         pending = queryset.filter(status__in=PENDING_STATUSES)
         if not _confirmed(request):
             return self._confirm(request, queryset, pending, _("Cancelar mensajes pendientes"), "cancel_pending")
-        n = actions.cancel_messages(pending, Reason.STAFF_CANCELLED, detail=f"por {request.user.get_username()}")
+        actor = request.user.get_username()
+        with transaction.atomic():
+            ids = list(pending.values_list("pk", flat=True)[:AUDITED_IDS])
+            n = actions.cancel_messages(pending, Reason.STAFF_CANCELLED, detail=f"por {actor}")
+            audit.record(audit.AuditEvent.Action.PENDING_CANCELLED, actor=actor, after={"mensajes": n, "ids": ids})
         log.info("staff user=%s cancelled %d pending message(s)", request.user.pk, n)
         self.message_user(
             request, ngettext("%d mensaje cancelado.", "%d mensajes cancelados.", n) % n, messages.SUCCESS
@@ -365,7 +370,16 @@ class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 else _("Resolver envíos inciertos como no enviados")
             )
             return self._confirm(request, queryset, unknown, title, action)
-        n = actions.transition(unknown, status, reason=reason, detail=f"resuelto por {request.user.get_username()}")
+        actor = request.user.get_username()
+        with transaction.atomic():
+            ids = list(unknown.values_list("pk", flat=True)[:AUDITED_IDS])
+            n = actions.transition(unknown, status, reason=reason, detail=f"resuelto por {actor}")
+            audit.record(
+                audit.AuditEvent.Action.UNKNOWN_SETTLED,
+                actor=actor,
+                before={"estado": Status.UNKNOWN},
+                after={"estado": status, "mensajes": n, "ids": ids},
+            )
         log.info("staff user=%s settled %d unknown message(s) as %s", request.user.pk, n, status)
         self.message_user(request, ngettext("%d mensaje resuelto.", "%d mensajes resueltos.", n) % n, messages.SUCCESS)
 
@@ -383,6 +397,10 @@ class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/communications/message/confirm_action.html", context)
+
+
+# How many message ids an audit event of a bulk action lists (the count is always complete).
+AUDITED_IDS = 200
 
 
 def _confirmed(request) -> bool:

@@ -27,6 +27,8 @@ class AuditEvent(models.Model):
         PENDING_CANCELLED = "pending_cancelled", _("Mensajes pendientes cancelados")
         EXPORT = "export", _("Exportación de datos personales")
         ERASURE = "erasure", _("Borrado de datos personales")
+        DATA_REQUEST_REGISTERED = "data_request_registered", _("Solicitud de derechos registrada")
+        DATA_REQUEST_ANSWERED = "data_request_answered", _("Solicitud de derechos respondida")
         ROLE_CHANGED = "role_changed", _("Rol cambiado")
 
     action = models.CharField(_("acción"), max_length=30, choices=Action.choices, db_index=True)

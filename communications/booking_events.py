@@ -59,9 +59,11 @@ def booking_touched(venta_id: int | None, using: str = DEFAULT_DB_ALIAS) -> None
 
 
 def publish(venta_id: int) -> None:
+    """Never raises into the staff request: with the broker down, the confirmation sweep confirms it."""
+    from .dispatch import publish as publish_task
     from .tasks import booking_saved_task
 
-    booking_saved_task.apply_async((venta_id,))
+    publish_task(booking_saved_task, (venta_id,), what="booking task")
 
 
 def handle(venta_id: int, now=None) -> str:

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from ventas.models import Campaign
 
-from . import actions, campaigns
+from . import actions, audit, campaigns
 from .models import CampaignRun, Message, Reason
 
 log = logging.getLogger(__name__)
@@ -25,10 +25,12 @@ Mode, State = CampaignRun.Mode, CampaignRun.State
 
 def start_preview(campaign: Campaign, actor: str) -> CampaignRun:
     campaigns.check_sendable(campaign)
-    run = CampaignRun.objects.create(
-        campaign=campaign, mode=Mode.PREVIEW, requested_by=actor[:150], total=campaigns.audience(campaign).count()
-    )
-    _start_on_commit(run)
+    with transaction.atomic():
+        run = CampaignRun.objects.create(
+            campaign=campaign, mode=Mode.PREVIEW, requested_by=actor[:150], total=campaigns.audience(campaign).count()
+        )
+        audit.record(audit.AuditEvent.Action.CAMPAIGN_PREVIEWED, actor=actor, obj=campaign, after={"run": run.pk})
+        _start_on_commit(run)
     return run
 
 
@@ -54,6 +56,13 @@ def start_send(campaign: Campaign, actor: str, now=None) -> tuple[CampaignRun, b
             created_at=now,
         )
         Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.SENDING)
+        audit.record(
+            audit.AuditEvent.Action.CAMPAIGN_SENT,
+            actor=actor,
+            obj=campaign,
+            before={"estado": campaign.status},
+            after={"estado": Campaign.Status.SENDING, "run": run.pk, "audiencia": run.total},
+        )
         _start_on_commit(run)
     log.info("campaign %s send run %s started by staff", campaign.pk, run.pk)
     return run, True
@@ -66,6 +75,9 @@ def stop(campaign: Campaign, actor: str, now=None) -> int:
         CampaignRun.objects.filter(campaign=campaign, state__in=CampaignRun.ACTIVE_STATES).update(stop_requested=True)
         Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.STOPPED)
         cancelled = _cancel_pending(campaign.pk, actor, now)
+        audit.record(
+            audit.AuditEvent.Action.CAMPAIGN_STOPPED, actor=actor, obj=campaign, after={"cancelados": cancelled}
+        )
     log.info("campaign %s stopped by staff: %d pending message(s) cancelled", campaign.pk, cancelled)
     return cancelled
 
@@ -80,9 +92,30 @@ def _cancel_pending(campaign_id: int, actor: str, now) -> int:
 
 
 def _start_on_commit(run: CampaignRun) -> None:
+    """Publish the run's task once the request commits; a broker that is down leaves it to the sweep."""
+    transaction.on_commit(lambda: _publish(run.pk))
+
+
+def _publish(run_id: int) -> bool:
+    from .dispatch import publish
     from .tasks import run_campaign
 
-    transaction.on_commit(lambda: run_campaign.delay(run.pk))
+    return publish(run_campaign, (run_id,), what="campaign run")
+
+
+def republish_pending(created_before) -> int:
+    """The outbox sweep's part: runs still pending (their publish failed or the broker lost it).
+
+    A run is claimed from pending once (``execute``), so a second task for it does nothing.
+    """
+    published = 0
+    for run_id in CampaignRun.objects.filter(state=State.PENDING, created_at__lte=created_before).values_list(
+        "pk", flat=True
+    )[:100]:
+        if not _publish(run_id):
+            break
+        published += 1
+    return published
 
 
 def execute(run_id: int, *, page_size: int = campaigns.PAGE_SIZE, now=None) -> CampaignRun | None:

@@ -8,30 +8,66 @@ SEND_MODE "single" publishes one task per message; "batched" publishes, per chan
 and category, one batch task per SEND_BATCH_SIZE messages (each claims whatever is
 due, so a task that finds nothing left is cheap). Each goes to its category's queue
 (communications.routing).
+
+A broker that is down (Redis stopped, restarting, unreachable) never raises into the
+caller: the rows are already committed as queued, so a failed publish is logged (ids
+and counts only) and left to the outbox sweep, which re-publishes queued rows once the
+broker answers again. ``publish`` is the one place that decides this, for messages,
+bookings and campaign runs alike.
 """
 
+import logging
 import math
 from collections import Counter
 
 from django.conf import settings
 from django.db import transaction
+from kombu.exceptions import KombuError
+
+log = logging.getLogger(__name__)
+
+# What a publish raises when the broker is unreachable: kombu wraps connection errors in
+# its OperationalError after Celery's own short publish retries; a raw socket error may
+# also escape from a connection that died mid-write.
+BROKER_ERRORS = (KombuError, OSError)
 
 
-def enqueue(message_ids) -> None:
+def publish(task, args=(), kwargs=None, *, what: str, **options) -> bool:
+    """``task.apply_async``; False (and a warning) instead of an exception when the broker is down."""
+    try:
+        task.apply_async(args, kwargs or {}, **options)
+    except BROKER_ERRORS as exc:
+        log.warning("broker unavailable, %s left for the sweep: %s", what, type(exc).__name__)
+        return False
+    return True
+
+
+def enqueue(message_ids) -> int:
+    """Publish the send tasks of these messages; returns how many tasks went out.
+
+    Stops at the first failed publish: each one waits for Celery's publish retries,
+    and the sweep will publish the rest anyway.
+    """
     from .models import Message
     from .tasks import send_batch, send_message
 
     ids = list(message_ids)
     if not ids:
-        return
+        return 0
     rows = Message.objects.filter(pk__in=ids).values_list("pk", "channel", "category")
+    published = 0
     if settings.SEND_MODE == "single":
         for pk, _channel, category in rows:
-            send_message.apply_async((pk,), {"category": category})
-        return
+            if not publish(send_message, (pk,), {"category": category}, what="message"):
+                return published
+            published += 1
+        return published
     for (channel, category), n in Counter((channel, category) for _pk, channel, category in rows).items():
         for _ in range(math.ceil(n / settings.SEND_BATCH_SIZE)):
-            send_batch.apply_async((channel,), {"category": category})
+            if not publish(send_batch, (channel,), {"category": category}, what=f"{channel} {category} batch"):
+                return published
+            published += 1
+    return published
 
 
 def enqueue_on_commit(message_ids) -> None:

@@ -17,6 +17,7 @@ LONG_TASKS = (
     "communications.tasks.score_clients",
     "communications.tasks.refresh_stats_nightly",
     "communications.tasks.send_weekly_report",
+    "communications.tasks.purge_message_bodies",
 )
 
 

@@ -8,8 +8,8 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
-from . import actions, batch_delivery, delivery, gate
-from .dispatch import enqueue
+from . import actions, batch_delivery, campaign_runs, delivery, gate
+from .dispatch import enqueue, publish
 from .models import Message, Status
 from .sweeps import recorded
 
@@ -48,18 +48,25 @@ def send_batch(self, channel: str, category: str = "marketing"):
     looping, so each task stays short (a killed worker loses at most one batch's lease).
     """
     report = batch_delivery.deliver_batch(channel, category)
+    # A broker gone meanwhile loses neither: the rows stay queued and the sweep publishes them.
     if report.full:
-        send_batch.apply_async((channel,), {"category": category})
+        publish(send_batch, (channel,), {"category": category}, what="successor batch")
     if report.retry_in is not None:
         # Rows waiting for a transient retry are claimable again when their lease ends.
-        send_batch.apply_async((channel,), {"category": category}, countdown=report.retry_in)
+        publish(send_batch, (channel,), {"category": category}, what="retry batch", countdown=report.retry_in)
     return dict(report.outcomes)
 
 
 @shared_task(ignore_result=True, **DB_RETRY)
 @recorded("sweep_outbox")
 def sweep_outbox():
-    """Every minute: expire, promote due scheduled rows, re-enqueue rows left behind."""
+    """Every minute: expire, promote due scheduled rows, re-enqueue rows left behind.
+
+    "Left behind" includes rows whose on-commit publish failed because the broker was
+    down (dispatch.publish logs it and leaves them queued), and campaign runs whose start
+    was never published: a second publish of either is harmless (rows are claimed under
+    a lease; a run is claimed from pending once).
+    """
     now = timezone.now()
     reenqueue_after = timedelta(seconds=settings.SWEEP_REENQUEUE_AFTER_SECONDS)
     interrupted = actions.settle_interrupted(now=now)
@@ -70,9 +77,25 @@ def sweep_outbox():
             status=Status.QUEUED, queued_at__lte=now - reenqueue_after, scheduled_for__lte=now
         ).values_list("pk", flat=True)[:5000]
     ) + list(Message.objects.filter(status=Status.SENDING, lease_until__lte=now).values_list("pk", flat=True)[:5000])
-    enqueue(stale)
-    log.info("sweep: interrupted=%d expired=%d promoted=%s re-enqueued=%d", interrupted, expired, promoted, len(stale))
-    return {"interrupted": interrupted, "expired": expired, "promoted": promoted, "reenqueued": len(stale)}
+    published = enqueue(stale)
+    runs = campaign_runs.republish_pending(now - reenqueue_after)
+    log.info(
+        "sweep: interrupted=%d expired=%d promoted=%s re-enqueued=%d published=%d runs=%d",
+        interrupted,
+        expired,
+        promoted,
+        len(stale),
+        published,
+        runs,
+    )
+    return {
+        "interrupted": interrupted,
+        "expired": expired,
+        "promoted": promoted,
+        "reenqueued": len(stale),
+        "published": published,
+        "campaign_runs": runs,
+    }
 
 
 @shared_task(ignore_result=True, **DB_RETRY)
@@ -160,6 +183,15 @@ def send_weekly_report():
 
     result = send_due(timezone.now())
     return {"week": result.week, "sent": result.sent}
+
+
+@shared_task(ignore_result=True, **DB_RETRY)
+@recorded("purge_message_bodies")
+def purge_message_bodies():
+    """Daily: texts and provider payloads older than MESSAGE_BODY_RETENTION_MONTHS (counts stay)."""
+    from .privacy.retention import purge_old_bodies
+
+    return purge_old_bodies()
 
 
 @shared_task(ignore_result=True, **DB_RETRY)

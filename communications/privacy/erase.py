@@ -35,6 +35,7 @@ from ..models import (
 from ..suppression import addresses_of
 from . import suppression
 from .models import DataRightsRequest
+from .requests import answered
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,10 @@ class ErasureReport:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def erase_client(cliente_id: int, *, actor: str, from_command: bool = False, now=None) -> ErasureReport:
+def erase_client(
+    cliente_id: int, *, actor: str, from_command: bool = False, now=None, request: DataRightsRequest | None = None
+) -> ErasureReport:
+    """Erase one client; ``request`` is the registered request this answers (else one is logged now)."""
     now = now or timezone.now()
     report = ErasureReport(cliente_id)
     with locked_clients([cliente_id]):
@@ -94,13 +98,11 @@ def erase_client(cliente_id: int, *, actor: str, from_command: bool = False, now
         Cliente.objects.filter(pk=cliente_id).update(
             nombre=ERASED, email="", telefono=None, fecha_nacimiento=None, ciudad="", pais=""
         )
-        DataRightsRequest.objects.create(
-            cliente_id_ref=cliente_id,
-            kind=DataRightsRequest.Kind.ERASURE,
-            received_at=now,
-            answered_at=now,
-            answered_by=actor[:150],
-        )
+        # Requests name the requester and staff's notes may too; the rows stay as proof.
+        requests = DataRightsRequest.objects.filter(cliente_id_ref=cliente_id)
+        report.counts["solicitudes"] = requests.exclude(requester="").update(requester=ERASED)
+        requests.exclude(notes="").update(notes=ERASED)
+        answered(cliente_id, DataRightsRequest.Kind.ERASURE, actor=actor, now=now, request=request)
         audit.record(
             audit.AuditEvent.Action.ERASURE,
             actor=actor,

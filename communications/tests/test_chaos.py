@@ -43,15 +43,17 @@ def assert_settled_and_never_twice(summary):
     assert summary["statuses"].get("unknown:interrupted", 0) > 0, summary
 
 
-def test_a_worker_killed_mid_request_leaves_every_message_settled_and_none_sent_twice(postgres_url, redis_url):
-    assert_settled_and_never_twice(run_chaos(postgres_url, redis_url, "--workers", "1"))
+def test_a_worker_killed_mid_request_leaves_every_message_settled_and_none_sent_twice(
+    chaos_postgres_url, chaos_redis_url
+):
+    assert_settled_and_never_twice(run_chaos(chaos_postgres_url, chaos_redis_url, "--workers", "1"))
 
 
-def test_two_workers_sharing_the_outbox_one_killed_send_nothing_twice(postgres_url, redis_url):
-    assert_settled_and_never_twice(run_chaos(postgres_url, redis_url, "--workers", "2"))
+def test_two_workers_sharing_the_outbox_one_killed_send_nothing_twice(chaos_postgres_url, chaos_redis_url):
+    assert_settled_and_never_twice(run_chaos(chaos_postgres_url, chaos_redis_url, "--workers", "2"))
 
 
-def test_negative_control_without_the_call_marker_the_same_kill_sends_second_sms(postgres_url, redis_url):
-    summary = run_chaos(postgres_url, redis_url, "--workers", "1", "--no-marker")
+def test_negative_control_without_the_call_marker_the_same_kill_sends_second_sms(chaos_postgres_url, chaos_redis_url):
+    summary = run_chaos(chaos_postgres_url, chaos_redis_url, "--workers", "1", "--no-marker")
     assert summary["pending"] == 0
     assert summary["duplicates"] > 0, summary

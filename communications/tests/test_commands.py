@@ -20,9 +20,17 @@ def wednesday_morning():
         yield
 
 
+@pytest.fixture(autouse=True)
+def operator():
+    """The staff member named by --actor (the commands refuse anyone else)."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.create_user("operador", is_staff=True)
+
+
 def run(*args):
     out = io.StringIO()
-    call_command(*args, stdout=out)
+    call_command(*args, "--actor", "operador", stdout=out)
     return out.getvalue()
 
 

@@ -65,7 +65,7 @@ def test_a_row_found_mid_call_after_its_lease_becomes_unknown_and_is_never_resen
 
 def test_the_sweep_settles_interrupted_rows_instead_of_re_enqueueing_them(monkeypatch):
     enqueued = []
-    monkeypatch.setattr(tasks, "enqueue", lambda ids: enqueued.extend(ids))
+    monkeypatch.setattr(tasks, "enqueue", lambda ids: enqueued.extend(ids) or len(ids))
     message = queued()
     crash_during_call(message.pk)
     monkeypatch.setattr(tasks.timezone, "now", lambda: after_lease())

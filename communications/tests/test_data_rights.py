@@ -263,3 +263,52 @@ def test_edits_that_matter_are_recorded_with_who_made_them_and_scrubbed_on_erasu
     erase.erase_client(erin.pk, actor="jefa")
     assert not ModelChange.objects.filter(object_repr__contains="Erin").exists()
     assert not ModelChange.objects.filter(changes_text__contains="erin.zuniga").exists()
+
+
+def test_beat_runs_the_retention_purge_daily_and_records_its_run(erin, settings, monkeypatch):
+    from django_celery_beat.models import PeriodicTask
+
+    from communications import tasks
+    from communications.models import SweepRun
+    from communications.routing import route_task
+
+    entry = PeriodicTask.objects.get(task="communications.tasks.purge_message_bodies")
+    assert entry.enabled and (entry.interval.every, entry.interval.period) == (24, "hours")
+    assert route_task(entry.task, (), {}, {}) == {"queue": "marketing"}  # a long job, off the control queue
+    settings.MESSAGE_BODY_RETENTION_MONTHS = 1
+    monkeypatch.setattr(retention.timezone, "now", lambda: local(2027, 2, 1))
+    counts = tasks.purge_message_bodies.run()
+    assert counts["mensajes"] >= 1
+    assert not Message.objects.filter(body__contains="Erin").exists()
+    assert SweepRun.objects.get(task="purge_message_bodies").ok
+
+
+def test_only_a_new_opt_in_with_evidence_lifts_the_suppression_of_an_erased_address(erin, staff):
+    from communications import actions
+
+    erase.erase_client(erin.pk, actor=staff.username)
+    again = new_client(nombre="Erin Z.", email="erin.zuniga@example.cl", telefono="+56991234567")
+    actions.set_consent(again.pk, granted=True, channel="sms", scope="marketing", source="admin", actor="x")
+    assert api.explain(again, "manual", "sms", custom_text="Hola", now=WED).reason == Reason.SUPPRESSED
+    actions.set_consent(
+        again.pk, granted=True, channel="sms", scope="marketing", source="api", evidence={"formulario": "alta web"}
+    )
+    assert api.explain(again, "manual", "sms", custom_text="Hola", now=WED).status != Status.BLOCKED
+    # The email address was not opted in again: it stays suppressed.
+    assert api.explain(again, "vip_newsletter", "email", now=WED).reason == Reason.SUPPRESSED
+
+
+def test_the_dashboard_totals_of_what_went_out_are_unchanged_by_an_erasure(erin, other, staff):
+    from communications.stats import dashboard, kpis
+    from communications.stats.refresh import refresh
+
+    def totals():
+        refresh(days=[WED.date()], now=local(2026, 11, 26, 9))
+        sums = kpis.total(dashboard.day_rows(WED.date(), WED.date(), None))
+        # The erasure cancels the client's pending message (by design): every other counter stays.
+        return {k: v for k, v in sums.items() if k != "cancelled" and not k.endswith("_by_reason")}
+
+    before = totals()
+    assert before["sent"] >= 2
+    erase.erase_client(erin.pk, actor=staff.username)
+    assert totals() == before

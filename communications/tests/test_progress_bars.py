@@ -28,11 +28,14 @@ def demo():
 
 def long_commands():
     """Each long command with arguments that finish quickly on a small demo, and its bar's label."""
+    from django.contrib.auth import get_user_model
+
     campaign = CampaignFactory(name="Primavera")
+    get_user_model().objects.get_or_create(username="operador", defaults={"is_staff": True})
     return [
         (("seed_demo", "--clients", "30", "--seed", "3", "--today", TODAY, "--history-days", "30"), "Historial:"),
         (("simulate", "--days", "1", "--start", f"{TODAY} 08:00", "--quiet"), "Simulando:"),
-        (("send_campaign", str(campaign.pk), "--dry-run"), "Clientes:"),
+        (("send_campaign", str(campaign.pk), "--dry-run", "--actor", "operador"), "Clientes:"),
         (("refresh_stats", "--days", "3"), "Recalculando:"),
         (("score_clients", "--chunk", "10"), "Puntuando:"),
         (("churn_evaluate", "--cutoff", "2026-03-01", "--horizon-days", "90"), "Evaluando:"),

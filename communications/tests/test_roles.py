@@ -39,7 +39,8 @@ MODEL_PAGES: dict[str, tuple[frozenset, frozenset]] = {
     # The audit trail: only Administración reads it; nobody writes it from the admin.
     "auditlog.LogEntry": ({A}, NOBODY),
     "communications.AuditEvent": ({A}, NOBODY),
-    "communications.DataRightsRequest": ({A}, NOBODY),
+    # Data-rights requests: Administración registers them as they arrive and answers them.
+    "communications.DataRightsRequest": ({A}, {A}),
     "communications.SuppressionEntry": ({A}, NOBODY),
     "ventas.Cliente": (ALL, {R, A}),
     "ventas.Servicio": (ALL, {A}),
@@ -83,6 +84,9 @@ ACTIONS: dict[str, dict[str, set]] = {
     "communications.SmsReply": {
         R: {"mark_reviewed", "apply_opt_out"},
         A: {"mark_reviewed", "apply_opt_out"},
+    },
+    "communications.DataRightsRequest": {
+        A: {"answer_with_export", "answer_with_erasure", "mark_answered"},
     },
 }
 
@@ -227,6 +231,36 @@ def test_each_role_opens_exactly_the_custom_pages_the_matrix_gives_it(rows, brow
             if allowed(browser.get(address)) != (role in who):
                 differences.append((name, role))
     assert differences == [], differences
+
+
+def test_only_administracion_registers_and_answers_a_data_rights_request(rows, browsers):
+    cliente = rows["cliente"]
+    address = reverse("admin:communications_datarightsrequest_add")
+    received = timezone.localtime(timezone.now())
+    data = {
+        "kind": DataRightsRequest.Kind.EXPORT,
+        "channel": DataRightsRequest.Channel.EMAIL,
+        "received_at_0": received.strftime("%d/%m/%Y"),
+        "received_at_1": received.strftime("%H:%M:%S"),
+        "cliente": cliente.email,
+    }
+    before = DataRightsRequest.objects.count()
+    for role in (R, M):
+        assert browsers[role].post(address, data).status_code == 403, role
+    assert DataRightsRequest.objects.count() == before
+    response = browsers[A].post(address, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    registered = DataRightsRequest.objects.latest("pk")
+    assert (registered.cliente_id_ref, registered.registered_by) == (cliente.pk, f"u-{A}")
+    # Answering goes through the export path: only a role with export_personal_data gets the ZIP.
+    changelist = reverse("admin:communications_datarightsrequest_changelist")
+    action = {"action": "answer_with_export", "_selected_action": [registered.pk]}
+    for role in (R, M):
+        assert browsers[role].post(changelist, action).status_code == 403, role
+    answer = browsers[A].post(changelist, action)
+    assert answer["Content-Type"] == "application/zip"
+    registered.refresh_from_db()
+    assert registered.answered_by == f"u-{A}" and registered.answered_at is not None
 
 
 def test_only_administracion_may_create_the_pause_marketing_switch(browsers):

@@ -23,9 +23,17 @@ def wednesday_morning():
         yield
 
 
+@pytest.fixture(autouse=True)
+def operator():
+    """The staff member named by --actor (the command refuses anyone else)."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.create_user("operador", is_staff=True)
+
+
 def run(*args):
     out = io.StringIO()
-    call_command("send_campaign", *map(str, args), stdout=out)
+    call_command("send_campaign", *map(str, args), "--actor", "operador", stdout=out)
     return out.getvalue()
 
 

@@ -5,10 +5,12 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from communications import api, delivery
+from communications import api, audit, delivery
 from communications.kinds import KINDS
 from communications.models import Reason, Status
 from ventas.models import Cliente
+
+from ._actor import add_actor_argument, resolve_actor
 
 STATUS_TEXT = {
     "queued": _("en cola para enviar ahora"),
@@ -27,6 +29,7 @@ def add_common_arguments(parser):
     parser.add_argument(
         "--transaccional", action="store_true", help=_("marca un texto manual como transaccional (no publicitario)")
     )
+    add_actor_argument(parser)
 
 
 def parse_context(pairs) -> dict:
@@ -39,7 +42,8 @@ def parse_context(pairs) -> dict:
     return context
 
 
-def run(command, *, channel, cliente, kind, text, subject, dry_run, contexto, transaccional):
+def run(command, *, channel, cliente, kind, text, subject, dry_run, contexto, transaccional, actor):
+    actor = resolve_actor(actor)
     if not Cliente.objects.filter(pk=cliente).exists():
         raise CommandError(_("No existe el cliente %(id)s.") % {"id": cliente})
     if kind is not None and kind not in KINDS:
@@ -55,6 +59,15 @@ def run(command, *, channel, cliente, kind, text, subject, dry_run, contexto, tr
         if transaccional:
             fields["category"] = "transactional"
     outcome = api.send(cliente, kind, channel=channel, dry_run=dry_run, **fields)
+    if not dry_run:
+        audit.record(
+            audit.AuditEvent.Action.MANUAL_SEND,
+            actor=actor,
+            obj=outcome.message,
+            cliente_id=cliente,
+            after={"canal": channel, "tipo": kind, "estado": outcome.status, "motivo": outcome.reason},
+            from_command=True,
+        )
     describe(command, outcome, dry_run)
     if outcome.status == "blocked":
         raise CommandError(_("Mensaje bloqueado: %(r)s.") % {"r": Reason(outcome.reason).label})

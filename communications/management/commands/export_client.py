@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from communications import audit
-from communications.privacy import export
+from communications.privacy import export, requests
 from communications.privacy.models import DataRightsRequest
 from ventas.models import Cliente
 
@@ -31,13 +31,7 @@ class Command(BaseCommand):
         now = timezone.now()
         path = Path(output or f"cliente-{cliente_id}-{timezone.localtime(now):%Y%m%d-%H%M%S}.zip").resolve()
         path.write_bytes(content)
-        DataRightsRequest.objects.create(
-            cliente_id_ref=cliente_id,
-            kind=DataRightsRequest.Kind.EXPORT,
-            received_at=now,
-            answered_at=now,
-            answered_by=actor,
-        )
+        requests.answered(cliente_id, DataRightsRequest.Kind.EXPORT, actor=actor, now=now)
         audit.record(
             audit.AuditEvent.Action.EXPORT,
             actor=actor,

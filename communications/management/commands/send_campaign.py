@@ -4,9 +4,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from communications import campaigns
+from communications import audit, campaigns
 from communications.progress import advance_to, progress
 from ventas.models import Campaign
+
+from ._actor import add_actor_argument, resolve_actor
 
 
 class Command(BaseCommand):
@@ -15,8 +17,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("campaign_id", type=int, help=_("id de la campaña"))
         parser.add_argument("--dry-run", action="store_true", help=_("muestra los conteos sin escribir ni enviar nada"))
+        add_actor_argument(parser)
 
-    def handle(self, *args, campaign_id, dry_run, **options):
+    def handle(self, *args, campaign_id, dry_run, actor, **options):
+        actor = resolve_actor(actor)
         campaign = Campaign.objects.filter(pk=campaign_id).first()
         if campaign is None:
             raise CommandError(_("No existe la campaña %(id)s.") % {"id": campaign_id})
@@ -31,9 +35,16 @@ class Command(BaseCommand):
                     summary = campaigns.preview(campaign, now, progress=track)
                 else:
                     campaigns.check_can_send(campaign, now)
-                    summary = campaigns.send(campaign, now, actor="manage.py send_campaign", progress=track)
+                    summary = campaigns.send(campaign, now, actor=actor, progress=track)
         except campaigns.CampaignError as exc:
             raise CommandError(str(exc)) from exc
+        audit.record(
+            audit.AuditEvent.Action.CAMPAIGN_PREVIEWED if dry_run else audit.AuditEvent.Action.CAMPAIGN_SENT,
+            actor=actor,
+            obj=campaign,
+            after={"resumen": summary.as_json()},
+            from_command=True,
+        )
         prefix = _("[simulación] ") if dry_run else ""
         self.stdout.write(prefix + _("Campaña «%(name)s» (%(id)s)") % {"name": campaign.name, "id": campaign.pk})
         for line in campaigns.describe_lines(summary):

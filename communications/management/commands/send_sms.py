@@ -24,4 +24,5 @@ class Command(BaseCommand):
             dry_run=o["dry_run"],
             contexto=o["contexto"],
             transaccional=o["transaccional"],
+            actor=o["actor"],
         )
