@@ -223,7 +223,7 @@ def sweep_rows(now) -> list[RunRow]:
 
     watched = set(settings.ALERT_WATCHED_SWEEPS)
     rows = []
-    for task, run in sorted(sweeps.last_runs().items()):
+    for task, run in sorted(sweeps.last_runs(now).items()):
         name = task.removeprefix("trigger:")
         label = str(TRIGGERS[name].label) if task.startswith("trigger:") and name in TRIGGERS else task
         counts = ", ".join(f"{k}: {v}" for k, v in list(run.counts.items())[:6] if v) or "—"
