@@ -215,7 +215,8 @@ class NearCap:
 
 def clients_near_caps(now, limit: int = NEAR_CAP_ROWS) -> tuple[list[NearCap], int]:
     """Clients at a cap or one below it today. Candidates are the clients with messages counted
-    today (a bounded slice); their day, month and week usage is read in one grouped query."""
+    today (a bounded slice); their day, month and week usage is read in one grouped query.
+    Returns (the first ``limit`` of them, how many there are)."""
     today = cal.localdate(now)
     month_start, _end = cal.window("month", today)
     week_start, week_end = cal.window("week", today)
@@ -229,9 +230,8 @@ def clients_near_caps(now, limit: int = NEAR_CAP_ROWS) -> tuple[list[NearCap], i
     # One grouped read of those clients' rows in the month and the week: an index-only scan of
     # msg_client_day_usage per client (hence counting cliente, a key column, not the id).
     sms, marketing_email = Q(channel="sms"), Q(channel="email", category=Category.MARKETING)
-    usage: dict[int, list[int]] = {
-        row["cliente_id"]: [row["today"], row["month"], row["week"]]
-        for row in counted.filter(
+    usage = (
+        counted.filter(
             counts_on__gte=min(month_start, week_start),
             counts_on__lte=max(today, week_end),
             cliente_id__in=Subquery(today_clients),
@@ -243,22 +243,29 @@ def clients_near_caps(now, limit: int = NEAR_CAP_ROWS) -> tuple[list[NearCap], i
             week=Count("cliente", filter=marketing_email & Q(counts_on__gte=week_start, counts_on__lte=week_end)),
         )
         .order_by()
-    }
-
-    def near(count, cap):
-        return count >= max(1, cap - 1)
-
-    hits = []
-    for cliente_id, (day, month, week) in usage.items():
-        if near(day, sms_day) or near(month, sms_month_limit) or near(week, email_limit):
-            at = day >= sms_day or month >= sms_month_limit or week >= email_limit
-            hits.append((not at, -day, -month, cliente_id, day, month, week, at))
-    hits.sort()
-    shown = hits[:limit]
+    )
+    # Near = one below a cap (at least 1); at = reached. The database keeps the near ones, ranks
+    # them (at the limit first, then most SMS today and this month) and counts them, so only the
+    # rows shown come back, however many clients wrote today.
+    inner, params = usage.query.sql_with_params()
+    q = connection.ops.quote_name
+    day_n, month_n, week_n = q("today"), q("month"), q("week")
+    at = f"({day_n} >= %s OR {month_n} >= %s OR {week_n} >= %s)"
+    sql = (
+        f"SELECT cliente_id, {day_n}, {month_n}, {week_n}, {at}, COUNT(*) OVER () FROM ({inner}) u"  # noqa: S608
+        f" WHERE {day_n} >= %s OR {month_n} >= %s OR {week_n} >= %s"
+        f" ORDER BY CASE WHEN {at} THEN 0 ELSE 1 END, {day_n} DESC, {month_n} DESC, cliente_id LIMIT %s"
+    )
+    caps = [sms_day, sms_month_limit, email_limit]
+    near = [max(1, cap - 1) for cap in caps]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*caps, *params, *near, *caps, limit])
+        shown = [(cid, day, month, week, bool(reached), total) for cid, day, month, week, reached, total in cursor]
+    hits_total = shown[0][5] if shown else 0
     from ventas.models import Cliente
 
-    names = dict(Cliente.objects.filter(pk__in=[h[3] for h in shown]).values_list("pk", "nombre"))
-    return [NearCap(h[3], names.get(h[3], str(h[3])), h[4], h[5], h[6], h[7]) for h in shown], len(hits)
+    names = dict(Cliente.objects.filter(pk__in=[h[0] for h in shown]).values_list("pk", "nombre"))
+    return [NearCap(h[0], names.get(h[0], str(h[0])), h[1], h[2], h[3], h[4]) for h in shown], hits_total
 
 
 @dataclass
