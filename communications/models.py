@@ -350,6 +350,11 @@ class Message(models.Model):
             # The stats refresh rebuilds one local day at a time; (status, cliente) serve the
             # dashboard's "clients with messages counted today" without reading the table.
             models.Index(fields=["counts_on", "status", "cliente"], name="msg_day_status_client"),
+            # The staff banner on every admin page asks for the last day's template failures:
+            # a partial index holds only those rows, however large the log grows.
+            models.Index(
+                fields=["scheduled_for"], condition=models.Q(reason="template_error"), name="msg_template_error"
+            ),
         ]
 
     def __str__(self):
