@@ -57,10 +57,12 @@ class HistoryBuilder:
         self.bookings = []
         self.prefs: dict[int, dict] = defaultdict(dict)
         self.n = 0
+        self.all_days = [self.first_day + datetime.timedelta(days=i) for i in range((today - self.first_day).days)]
         # Calendar answers per day (and local time), computed once for all clients.
         self._open: dict[datetime.date, bool] = {}
         self._moments: dict[tuple, datetime.datetime] = {}
         self._windows: dict[tuple, datetime.date] = {}
+        self._local_days: dict[datetime.datetime, datetime.date] = {}
 
     def is_open_day(self, day) -> bool:
         if day not in self._open:
@@ -92,13 +94,20 @@ class HistoryBuilder:
             if estado in PAID_STATES:
                 paid[cid].append((when, amount))
             all_bookings[cid].append((created, when, estado, pk))
-        for rows in paid.values():
+        times, spent = {}, {}  # client -> paid booking times, running spend before each
+        for cid, rows in paid.items():
             rows.sort()
+            times[cid] = [w for w, _a in rows]
+            running = [0]
+            for _w, amount in rows:
+                running.append(running[-1] + amount)
+            spent[cid] = running
 
         def segment_at(cid, moment):
-            rows = paid.get(cid, [])
-            i = bisect_left(rows, (moment, -1))
-            return segment_for(i, sum(a for _w, a in rows[:i]))
+            if cid not in times:
+                return segment_for(0, 0)
+            i = bisect_left(times[cid], moment)  # paid visits before the moment
+            return segment_for(i, spent[cid][i])
 
         self.segment_at = segment_at
         clients = list(Cliente.objects.order_by("pk").values_list("pk", "telefono", "email", "fecha_nacimiento"))
@@ -127,8 +136,7 @@ class HistoryBuilder:
             if estado != "cancelado" and created < reminder and cal.localdate(reminder) < self.today:
                 self.add(cid, "appointment_reminder", "sms", reminder, facts, reserva_id=pk, usage=sms_used)
         # Marketing: a few candidate moments a month, each checked against every rule.
-        day = self.first_day
-        while day < self.today:
+        for day in self.all_days:
             if rng.random() < 0.18 and self.is_open_day(day):
                 channel = "email" if rng.random() < 0.6 else "sms"
                 kinds = MARKETING_EMAIL if channel == "email" else MARKETING_SMS
@@ -139,7 +147,6 @@ class HistoryBuilder:
                 self.marketing(
                     cid, kind, channel, moment, facts, control, sms_used, email_weeks, kind_windows, opted_out
                 )
-            day += datetime.timedelta(days=1)
 
     def marketing(self, cid, kind, channel, moment, facts, control, sms_used, email_weeks, kind_windows, opted_out):
         day = cal.localdate(moment)
@@ -194,7 +201,9 @@ class HistoryBuilder:
             if reason:
                 blocked = reason
         self.n += 1
-        counts_on = cal.localdate(moment)
+        counts_on = self._local_days.get(moment)
+        if counts_on is None:
+            counts_on = self._local_days[moment] = cal.localdate(moment)
         m = {
             "cliente_id": cid,
             "channel": channel,
