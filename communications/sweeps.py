@@ -61,13 +61,15 @@ def prune(now=None) -> int:
     return deleted
 
 
-def last_runs() -> dict[str, SweepRun]:
-    """The latest run of each task name (the dashboard, the alerts and health checks read it).
+def last_runs(now=None) -> dict[str, SweepRun]:
+    """The latest run of each task name in the 2 days before ``now`` (default: the wall clock;
+    the alerts pass their own clock). The dashboard, the alerts and health checks read it.
 
     Two small queries: the latest start per task (from the (task, started_at) index),
     then those rows only, rather than every run of two days (hundreds per task).
     """
-    recent = SweepRun.objects.filter(started_at__gte=timezone.now() - timedelta(days=2))
+    now = now or timezone.now()
+    recent = SweepRun.objects.filter(started_at__gte=now - timedelta(days=2))
     newest = recent.values("task").annotate(last=Max("started_at")).order_by()
     wanted = Q()
     for row in newest:
