@@ -343,10 +343,18 @@ class Message(models.Model):
             ("send_transactional", _("Puede enviar mensajes transaccionales desde la ficha del cliente")),
         ]
         indexes = [
-            models.Index(fields=["cliente", "counts_on"], name="msg_client_day"),
+            # A client's messages by local day; channel, status and category in the key make the
+            # cap reads (gate usage, the dashboard's clients at their caps) index-only scans.
+            models.Index(fields=["cliente", "counts_on", "channel", "status", "category"], name="msg_client_day_usage"),
             models.Index(fields=["status", "scheduled_for"], name="msg_status_due"),
-            # The stats refresh rebuilds one local day at a time.
-            models.Index(fields=["counts_on"], name="msg_counts_on"),
+            # The stats refresh rebuilds one local day at a time; (status, cliente) serve the
+            # dashboard's "clients with messages counted today" without reading the table.
+            models.Index(fields=["counts_on", "status", "cliente"], name="msg_day_status_client"),
+            # The staff banner on every admin page asks for the last day's template failures:
+            # a partial index holds only those rows, however large the log grows.
+            models.Index(
+                fields=["scheduled_for"], condition=models.Q(reason="template_error"), name="msg_template_error"
+            ),
         ]
 
     def __str__(self):

@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, Q, Subquery, Sum
+from django.db import connection
+from django.db.models import BooleanField, Case, Count, Q, Subquery, Sum, Value, When
 from django.utils import timezone
+from django.utils.formats import get_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -72,18 +74,75 @@ def day_rows(start, end, channel) -> list[dict]:
     return list(_buckets(start, end, channel).values("day", "channel").annotate(**_sums()).order_by())
 
 
+# Each reason dict is expanded and summed by the database (one row per field and reason),
+# instead of shipping and decoding three JSON documents per bucket of the range.
+_JSON_EACH = {"postgresql": "jsonb_each_text", "sqlite": "json_each"}
+_REASON_COUNTS = {"blocked_by_reason": "blocked", "deferred_by_reason": "deferred", "cancelled_by_reason": "cancelled"}
+
+
 def reason_totals(start, end, channel) -> dict:
-    rows = (
-        _buckets(start, end, channel)
-        .filter(Q(blocked__gt=0) | Q(deferred__gt=0) | Q(cancelled__gt=0))
-        .values("blocked_by_reason", "deferred_by_reason", "cancelled_by_reason")
-    )
-    return kpis.total(rows)
+    """{"blocked_by_reason": {reason: n}, "deferred_by_reason": {...}, "cancelled_by_reason": {...}} over the range."""
+    json_each = _JSON_EACH.get(connection.vendor)
+    if json_each is None:
+        rows = (
+            _buckets(start, end, channel)
+            .filter(Q(blocked__gt=0) | Q(deferred__gt=0) | Q(cancelled__gt=0))
+            .values(*_REASON_COUNTS)
+        )
+        return {name: kpis.total(rows)[name] for name in _REASON_COUNTS}
+    table = DailyStat._meta.db_table
+    where = "d.day >= %s AND d.day <= %s" + (" AND d.channel = %s" if channel else "")
+    args = [start, end, channel] if channel else [start, end]
+    parts, params = [], []
+    for name, count in _REASON_COUNTS.items():
+        # Names come from the model and the constants above, values are parameters.
+        parts.append(
+            f"SELECT '{name}', e.key, SUM(CAST(e.value AS bigint)) FROM {table} d, {json_each}(d.{name}) e"  # noqa: S608
+            f" WHERE {where} AND d.{count} > 0 GROUP BY e.key"
+        )
+        params += args
+    totals = {name: {} for name in _REASON_COUNTS}
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        for name, reason, n in cursor.fetchall():
+            if n:
+                totals[name][reason] = int(n)
+    return totals
+
+
+def last_settled_day(now) -> datetime.date:
+    return cal.localdate(now - SMS_SETTLE) - timedelta(days=1)
 
 
 def settled_sms_rows(start, end, now) -> list[dict]:
-    last_settled = cal.localdate(now - SMS_SETTLE) - timedelta(days=1)
+    last_settled = last_settled_day(now)
     return segment_rows(start, min(end, last_settled), "sms") if start <= last_settled else []
+
+
+def segment_and_settled_rows(start, end, channel, now) -> tuple[list[dict], list[dict]]:
+    """``segment_rows`` of the range and ``settled_sms_rows`` of it, from one grouped read of the rollup."""
+    settled_flag = Case(
+        When(day__lte=last_settled_day(now), then=Value(True)), default=Value(False), output_field=BooleanField()
+    )
+    merged, settled = {}, []
+    rows = (
+        _buckets(start, end, channel)
+        .annotate(settled=settled_flag)
+        .values("segment", "channel", "kind", "settled")
+        .annotate(**_sums())
+        .order_by()
+    )
+    for row in rows:
+        if row.pop("settled") and row["channel"] == "sms":
+            settled.append(row)
+        key = (row["segment"], row["channel"], row["kind"])
+        if key in merged:
+            target = merged[key]
+            for name in kpis.COUNTERS:
+                target[name] += row[name] or 0
+        else:
+            merged[key] = {**row, **{name: row[name] or 0 for name in kpis.COUNTERS}}
+    return list(merged.values()), settled
 
 
 def marketing_cost_by_segment(start, end) -> dict[str, int]:
@@ -156,55 +215,57 @@ class NearCap:
 
 def clients_near_caps(now, limit: int = NEAR_CAP_ROWS) -> tuple[list[NearCap], int]:
     """Clients at a cap or one below it today. Candidates are the clients with messages counted
-    today (a bounded slice); their month and week usage is read in two grouped queries."""
+    today (a bounded slice); their day, month and week usage is read in one grouped query.
+    Returns (the first ``limit`` of them, how many there are)."""
     today = cal.localdate(now)
     month_start, _end = cal.window("month", today)
     week_start, week_end = cal.window("week", today)
     counted = Message.objects.filter(status__in=COUNTED_STATUSES)
-    today_clients = counted.filter(counts_on=today).values("cliente_id")
+    today_clients = counted.filter(counts_on=today).order_by().values("cliente_id").distinct()
     sms_day, sms_month_limit, email_limit = (
         settings.SMS_DAILY_LIMIT,
         settings.SMS_MONTHLY_LIMIT,
         settings.EMAIL_WEEKLY_LIMIT,
     )
-    usage: dict[int, list[int]] = {}
-    for row in (
+    # One grouped read of those clients' rows in the month and the week: an index-only scan of
+    # msg_client_day_usage per client (hence counting cliente, a key column, not the id).
+    sms, marketing_email = Q(channel="sms"), Q(channel="email", category=Category.MARKETING)
+    usage = (
         counted.filter(
-            channel="sms", counts_on__gte=month_start, counts_on__lte=today, cliente_id__in=Subquery(today_clients)
-        )
-        .values("cliente_id")
-        .annotate(today=Count("pk", filter=Q(counts_on=today)), month=Count("pk"))
-        .order_by()
-    ):
-        usage.setdefault(row["cliente_id"], [0, 0, 0])[:2] = [row["today"], row["month"]]
-    for row in (
-        counted.filter(
-            channel="email",
-            category=Category.MARKETING,
-            counts_on__gte=week_start,
-            counts_on__lte=week_end,
+            counts_on__gte=min(month_start, week_start),
+            counts_on__lte=max(today, week_end),
             cliente_id__in=Subquery(today_clients),
         )
         .values("cliente_id")
-        .annotate(week=Count("pk"))
+        .annotate(
+            today=Count("cliente", filter=sms & Q(counts_on=today)),
+            month=Count("cliente", filter=sms & Q(counts_on__gte=month_start, counts_on__lte=today)),
+            week=Count("cliente", filter=marketing_email & Q(counts_on__gte=week_start, counts_on__lte=week_end)),
+        )
         .order_by()
-    ):
-        usage.setdefault(row["cliente_id"], [0, 0, 0])[2] = row["week"]
-
-    def near(count, cap):
-        return count >= max(1, cap - 1)
-
-    hits = []
-    for cliente_id, (day, month, week) in usage.items():
-        if near(day, sms_day) or near(month, sms_month_limit) or near(week, email_limit):
-            at = day >= sms_day or month >= sms_month_limit or week >= email_limit
-            hits.append((not at, -day, -month, cliente_id, day, month, week, at))
-    hits.sort()
-    shown = hits[:limit]
+    )
+    # Near = one below a cap (at least 1); at = reached. The database keeps the near ones, ranks
+    # them (at the limit first, then most SMS today and this month) and counts them, so only the
+    # rows shown come back, however many clients wrote today.
+    inner, params = usage.query.sql_with_params()
+    q = connection.ops.quote_name
+    day_n, month_n, week_n = q("today"), q("month"), q("week")
+    at = f"({day_n} >= %s OR {month_n} >= %s OR {week_n} >= %s)"
+    sql = (
+        f"SELECT cliente_id, {day_n}, {month_n}, {week_n}, {at}, COUNT(*) OVER () FROM ({inner}) u"  # noqa: S608
+        f" WHERE {day_n} >= %s OR {month_n} >= %s OR {week_n} >= %s"
+        f" ORDER BY CASE WHEN {at} THEN 0 ELSE 1 END, {day_n} DESC, {month_n} DESC, cliente_id LIMIT %s"
+    )
+    caps = [sms_day, sms_month_limit, email_limit]
+    near = [max(1, cap - 1) for cap in caps]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*caps, *params, *near, *caps, limit])
+        shown = [(cid, day, month, week, bool(reached), total) for cid, day, month, week, reached, total in cursor]
+    hits_total = shown[0][5] if shown else 0
     from ventas.models import Cliente
 
-    names = dict(Cliente.objects.filter(pk__in=[h[3] for h in shown]).values_list("pk", "nombre"))
-    return [NearCap(h[3], names.get(h[3], str(h[3])), h[4], h[5], h[6], h[7]) for h in shown], len(hits)
+    names = dict(Cliente.objects.filter(pk__in=[h[0] for h in shown]).values_list("pk", "nombre"))
+    return [NearCap(h[0], names.get(h[0], str(h[0])), h[1], h[2], h[3], h[4]) for h in shown], hits_total
 
 
 @dataclass
@@ -264,6 +325,11 @@ def charts_for(days, rows, channel) -> list[dict]:
     return result
 
 
+def grouped(n: int) -> str:
+    """An integer with the active language's thousands separator (what ``intcomma`` prints)."""
+    return f"{n:,}".replace(",", get_format("THOUSAND_SEPARATOR"))
+
+
 def _chart(chart_id, title, days, series, labels) -> dict:
     lines = [charts.Series(str(label), series[key]) for key, label in labels]
     totals = ", ".join(f"{s.label}: {sum(s.values)}" for s in lines)
@@ -277,22 +343,21 @@ def _chart(chart_id, title, days, series, labels) -> dict:
         "title": title,
         "svg": charts.line_chart(chart_id, title, description, days, lines),
         "headers": [s.label for s in lines],
-        "table": [(day, [s.values[i] for s in lines]) for i, day in enumerate(days)],
+        # Formatted here (as intcomma and the date filter would), not by a filter per cell.
+        "table": [(f"{day:%d/%m/%Y}", [grouped(s.values[i]) for s in lines]) for i, day in enumerate(days)],
     }
 
 
 def figures(start, end, channel: str = "", *, now=None) -> dict:
     """Everything the page and the CSV show for a range and channel ("" = both)."""
     now = now or timezone.now()
-    rows = segment_rows(start, end, channel)
+    rows, settled = segment_and_settled_rows(start, end, channel, now)
     totals = kpis.total(rows)
     reasons = reason_totals(start, end, channel)
     lift = lift_for(start, end)
     by_channel = kpis.group(rows, "channel")
     return {
-        "tiles": kpis.tiles(
-            rows, sms_delivery_rows=settled_sms_rows(start, end, now) if channel in ("", "sms") else []
-        ),
+        "tiles": kpis.tiles(rows, sms_delivery_rows=settled if channel in ("", "sms") else []),
         "totals": totals,
         "funnel": kpis.funnel(totals),
         "blocked": _by_reason(reasons["blocked_by_reason"]),
