@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('communications', '0011_final_reason_choices'),
+        ('communications', '0015_trust_fin_retention_schedule'),
         ('ventas', '0004_interaction_labels'),
     ]
 
