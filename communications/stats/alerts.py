@@ -244,15 +244,33 @@ def paused_check(now) -> Finding:
 
 
 def template_check(now) -> Finding:
-    n = Message.objects.filter(reason=Reason.TEMPLATE_ERROR, closed_at__gt=now - timedelta(hours=24)).count()
+    """Messages stopped by their template in the last 24 hours, by kind and channel.
+
+    The one banner about broken templates (the replies work's older live notice was
+    removed): it names the kinds to fix, as that notice did, and resolves by itself.
+    """
+    from communications.kinds import KINDS
+    from communications.models import Channel
+    from communications.template_checks import recent_template_failures
+
+    failures = recent_template_failures(now)
+    n = sum(count for _kind, _channel, count in failures)
     if not n:
         return Finding("template_error", CLEAR, Alert.Severity.WARNING)
+    listed = ", ".join(
+        f"{KINDS[kind].label if kind in KINDS else kind} ({Channel(channel).label}): {count}"
+        for kind, channel, count in failures
+    )
     return Finding(
         "template_error",
         FIRE,
         Alert.Severity.WARNING,
         n,
-        _("%(n)d mensajes bloqueados por una plantilla que no se puede usar: revise las plantillas.") % {"n": n},
+        _(
+            "Mensajes detenidos por un error en su plantilla: %(list)s. Corrige la plantilla: "
+            "los siguientes mensajes de ese tipo también se bloquearán."
+        )
+        % {"list": listed},
     )
 
 
