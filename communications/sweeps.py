@@ -60,10 +60,11 @@ def prune(now=None) -> int:
     return deleted
 
 
-def last_runs() -> dict[str, SweepRun]:
-    """The latest run of each task name (one query; the dashboard and health checks read it)."""
+def last_runs(now=None) -> dict[str, SweepRun]:
+    """The latest run of each task name up to ``now`` (one query; the dashboard and health checks read it)."""
     latest = {}
-    recent = SweepRun.objects.filter(started_at__gte=timezone.now() - timedelta(days=2)).order_by("task", "-started_at")
+    now = now or timezone.now()
+    recent = SweepRun.objects.filter(started_at__gte=now - timedelta(days=2)).order_by("task", "-started_at")
     for run in recent.iterator():
         latest.setdefault(run.task, run)
     return latest
