@@ -35,7 +35,7 @@ from .pending import pending_by_segment
 
 class CampaignForm(forms.ModelForm):
     segments = forms.MultipleChoiceField(
-        label=gettext_lazy("segmentos"),
+        label=gettext_lazy("Segmentos"),
         choices=[(s, SEGMENT_LABELS[s]) for s in SEGMENTS],
         required=False,
         widget=forms.CheckboxSelectMultiple,

@@ -244,3 +244,9 @@ def test_the_preview_refuses_a_saved_campaign_with_an_unknown_variable_in_the_em
     assert "La variable {{ direccion }} no existe en este tipo de mensaje." in html
     assert "Confirmar y enviar" not in html
     assert CampaignRun.objects.count() == 0
+
+
+def test_the_campaign_form_labels_segments_with_a_capital_like_every_other_field(admin_client):
+    """Staff screens L1: the label read "segmentos:" in lowercase."""
+    html = admin_client.get(reverse("admin:ventas_campaign_add")).content.decode()
+    assert "Segmentos:" in html and "segmentos:" not in html
