@@ -7,6 +7,7 @@ Consent changes lock the client like the gate does, write the ConsentEvent
 """
 
 import logging
+from contextlib import contextmanager
 
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce
@@ -149,6 +150,32 @@ def set_consent(
                 for other in sharing[ch]:
                     _withdraw_shared_address(other, ch, cliente_id, source=source, actor=actor, now=now)
     return event
+
+
+def consent_lock_ids(cliente_id: int) -> set[int]:
+    """The client and every record sharing its phone or email: what a consent change of it may lock.
+
+    A withdrawal reaches the records sharing the address (set_consent locks them all). A
+    caller that checks before it changes (the preference centre, the unsubscribe link, a
+    complaint) must take all these locks up front, in one ordered pass: locking only its
+    own client first, then the others inside set_consent, deadlocks on PostgreSQL against
+    a sharer doing the same in the opposite order.
+    """
+    from ventas.models import Cliente
+
+    ids = {cliente_id}
+    row = Cliente.objects.filter(pk=cliente_id).values("telefono", "email").first()
+    if row is not None:
+        for channel, address in suppression.addresses_of(row["telefono"], row["email"]).items():
+            ids.update(suppression.clients_sharing(channel, address))
+    return ids
+
+
+@contextmanager
+def locked_for_consent(cliente_id: int):
+    """``locked_clients`` over ``consent_lock_ids``: check-then-change consent without a lock-order deadlock."""
+    with locked_clients(consent_lock_ids(cliente_id)):
+        yield
 
 
 # Withdrawals that stop marketing to the address itself ("all" stops everything, marketing included).

@@ -31,15 +31,11 @@ from .channels.sms.preview import preview_sms, segment_limit_message
 from .kinds import KINDS
 from .models import CampaignRun, Channel, Status
 from .pending import pending_by_segment
-from .rendering import TemplateError, render_string
-
-# A sample client for checking that staff-typed copy renders (an unknown variable blocks every message).
-SAMPLE_CONTEXT = {"nombre": "Ana", "nombre_completo": "Ana Pérez"}
 
 
 class CampaignForm(forms.ModelForm):
     segments = forms.MultipleChoiceField(
-        label=gettext_lazy("segmentos"),
+        label=gettext_lazy("Segmentos"),
         choices=[(s, SEGMENT_LABELS[s]) for s in SEGMENTS],
         required=False,
         widget=forms.CheckboxSelectMultiple,
@@ -72,13 +68,11 @@ class CampaignForm(forms.ModelForm):
         if kind and channel and channel not in kind.channels:
             channels = ", ".join(str(Channel(c).label) for c in kind.channels)
             self.add_error("channel", _("%(kind)s solo se envía por %(c)s.") % {"kind": kind.label, "c": channels})
-        for name in ("sms_template", "email_subject", "email_body"):
-            try:
-                render_string(data.get(name) or "", SAMPLE_CONTEXT)
-            except TemplateError:
-                self.add_error(
-                    name, _("La plantilla no se puede usar: solo admite {{ nombre }} y {{ nombre_completo }}.")
-                )
+        # The same check, and the same Spanish errors, as the template admin (template_checks),
+        # with the variables a campaign's messages carry.
+        for name in campaigns.CONTENT_FIELDS:
+            for problem in campaigns.content_problems(data.get(name)):
+                self.add_error(name, problem)
         if channel == Channel.SMS and data.get("sms_template") and "sms_template" not in self.errors:
             sms = preview_sms(data["sms_template"], data.get("kind") or "campaign", context=campaigns.SAMPLE_CLIENT)
             if sms.over_limit:

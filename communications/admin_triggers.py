@@ -9,6 +9,7 @@ import copy
 
 from django import forms
 from django.contrib import admin
+from django.db.models import Case, Value, When
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -59,6 +60,16 @@ class TriggerSettingAdmin(admin.ModelAdmin):
     list_editable = ["enabled"]
     readonly_fields = ["significado"]
 
+    def get_queryset(self, request):
+        # In the order staff read the names (Spanish labels), not by internal code.
+        labels = sorted(TRIGGERS, key=lambda name: str(TRIGGERS[name].label).lower())
+        position = Case(*(When(name=name, then=Value(i)) for i, name in enumerate(labels)), default=Value(len(labels)))
+        rows = self.model._default_manager.get_queryset().annotate(label_order=position)
+        return rows.order_by(*self.get_ordering(request))
+
+    def get_ordering(self, request):
+        return ["label_order", "name"]
+
     def has_add_permission(self, request):
         return False  # a trigger exists in code; its row only tunes it
 
@@ -85,7 +96,7 @@ class TriggerSettingAdmin(admin.ModelAdmin):
             }
         return form
 
-    @admin.display(description=_("disparador"), ordering="name")
+    @admin.display(description=_("disparador"), ordering="label_order")
     def descripcion(self, obj):
         trigger = TRIGGERS.get(obj.name)
         return trigger.label if trigger else obj.name
@@ -108,9 +119,16 @@ class TriggerSettingAdmin(admin.ModelAdmin):
             lines.append((_("Hora de envío"), f"{obj.send_hour:02d}:00"))
         if "segments" in tunes:
             chosen = obj.segment_labels() if obj.segments else []
+            codes = list(obj.segments or (trigger.defaults.segments if trigger is not None else []))
             if not chosen and trigger is not None:
                 chosen = [str(SEGMENT_LABELS.get(s, s)) for s in trigger.defaults.segments]
-            lines.append((_("Segmentos"), ", ".join(chosen) or _("todos")))
+            missing = [s for s in SEGMENTS if s not in codes]
+            if codes and len(missing) <= 2:
+                # Nine labels spelt out say less than "todos" or "todos menos Sin gasto".
+                chosen = []
+                if missing:
+                    chosen = [_("todos menos %(s)s") % {"s": ", ".join(str(SEGMENT_LABELS[s]) for s in missing)}]
+            lines.append((_("Segmentos"), ", ".join(map(str, chosen)) or _("todos")))
         if "channel" in tunes:
             lines.append((_("Canal"), obj.get_channel_display() or _("el del tipo de mensaje")))
         if "template_variant" in tunes and obj.template_variant:

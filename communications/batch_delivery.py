@@ -39,7 +39,7 @@ from .gate import load_facts, locked_clients
 from .kinds import get_kind
 from .models import Category, Message, Reason, SendBatch, SendingControl, Status
 from .ops import metrics
-from .policy import choose_channel
+from .policy import choose_channel, plain
 from .rendering import TemplateError, render_message
 
 log = logging.getLogger(__name__)
@@ -209,7 +209,7 @@ class _Run:
 
     def _count(self, outcome, n):
         if n:
-            self.report.outcomes[outcome] += n
+            self.report.outcomes[plain(outcome)] += n  # logged: "sent", never Status.SENT
 
     # -- consent and contact, once for the batch --------------------------------------
     def recheck(self, messages) -> list:

@@ -25,7 +25,7 @@ from django.utils import timezone
 from ventas.models import Cliente
 
 from . import api
-from .actions import transition
+from .actions import locked_for_consent, transition
 from .gate import locked_clients
 from .models import PENDING_STATUSES, Channel, ClientPreferences, ConsentEvent, DeliveryEvent, Message, Reason, Status
 
@@ -124,7 +124,7 @@ def mark_undeliverable(cliente_id: int, address: str, message: Message | None, *
 
 
 def withdraw_marketing_email(cliente_id: int, message: Message | None, *, now) -> None:
-    with locked_clients([cliente_id]):
+    with locked_for_consent(cliente_id):  # the opt-out reaches records sharing the address
         prefs = ClientPreferences.objects.filter(cliente_id=cliente_id).first()
         if prefs is not None and not prefs.accepts_marketing_email:
             return  # already withdrawn: the ledger needs no second entry

@@ -178,6 +178,8 @@ def check_sendable(campaign: Campaign) -> None:
         sms = sms_preview(campaign)
         if sms.over_limit:
             raise CampaignError(segment_limit_message(sms))
+    else:
+        content_preview(campaign)  # an email with an unknown variable would be blocked for every client
 
 
 def check_can_send(campaign: Campaign, now) -> None:
@@ -205,10 +207,33 @@ def sms_preview(campaign: Campaign):
     """
     from .channels.sms.preview import preview_sms
 
+    problems = content_problems(campaign.sms_template)
+    if problems:
+        raise CampaignError(_("La plantilla SMS no se puede usar: %(e)s") % {"e": " ".join(problems)})
     try:
         return preview_sms(campaign.sms_template, campaign.kind, context=SAMPLE_CLIENT)
     except TemplateError as exc:
         raise CampaignError(_("La plantilla SMS no se puede usar: %(e)s") % {"e": exc}) from exc
+
+
+# The campaign's copy fields; the SMS text is also held to SMS_MAX_SEGMENTS (counted with SAMPLE_CLIENT).
+CONTENT_FIELDS = ("sms_template", "email_subject", "email_body")
+# A campaign's messages carry no trigger context (build_request sets none), so whatever its
+# kind they provide what a "campaign" message does: the client's name, the system's links and
+# services, and the recommendations. vip_early_access's {{ novedad }} is typed by staff when
+# they send one by hand, never by a campaign: accepting it would block every message.
+CONTENT_VARIABLES_KIND = "campaign"
+
+
+def content_problems(text: str) -> list[str]:
+    """Spanish problems of one copy text: the template admin's check (template_checks), same words.
+
+    Unknown variables, typos and broken tags (``{{ nombre,``) are refused; the segment
+    limit is checked by the caller, with a long sample name.
+    """
+    from .template_checks import template_problems
+
+    return template_problems(CONTENT_VARIABLES_KIND, text or "")
 
 
 @dataclass(frozen=True)
@@ -226,9 +251,15 @@ def content_preview(campaign: Campaign) -> ContentPreview:
     if campaign.channel == Channel.SMS:
         sms = sms_preview(campaign)
         return ContentPreview("", sms.text, sms.segments, sms.cost_clp)
+    from .template_checks import sample_context
+
+    problems = [p for name in ("email_subject", "email_body") for p in content_problems(getattr(campaign, name))]
+    if problems:
+        raise CampaignError(_("El email no se puede usar: %(e)s") % {"e": " ".join(problems)})
+    context = {**sample_context(CONTENT_VARIABLES_KIND), **SAMPLE_CLIENT}
     try:
         return ContentPreview(
-            render_string(campaign.email_subject, SAMPLE_CLIENT), render_string(campaign.email_body, SAMPLE_CLIENT)
+            render_string(campaign.email_subject, context), render_string(campaign.email_body, context)
         )
     except TemplateError as exc:
         raise CampaignError(_("El email no se puede usar: %(e)s") % {"e": exc}) from exc

@@ -420,7 +420,10 @@ class MessageTemplate(models.Model):
         ordering = ["kind", "channel", "variant"]
 
     def __str__(self):
-        label = f"{self.get_kind_display()} ({self.get_channel_display()})"
+        label = str(self.get_kind_display())
+        channel = f"({self.get_channel_display()})"
+        if not label.endswith(channel):  # "Reactivación (SMS)" already names it
+            label = f"{label} {channel}"
         return f"{label} · {_('variante')} {self.variant}" if self.variant else label
 
 

@@ -7,6 +7,7 @@ consent -> contactability -> segment -> holdout -> caps -> quiet hours
 """
 
 import datetime
+import enum
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -95,9 +96,20 @@ class Decision:
     destination: str = ""
     detail: str = ""
 
+    def __post_init__(self):
+        # Plain values, never enum members: they reach counters that are logged and stored as
+        # JSON (a trigger's run, a sweep's counts), where a member reads "Reason.QUIET_HOURS".
+        for name in ("status", "channel", "reason"):
+            object.__setattr__(self, name, plain(getattr(self, name)))
+
     @property
     def allowed(self) -> bool:
         return self.status != BLOCKED
+
+
+def plain(code) -> str:
+    """A status, reason, kind or channel as its plain value ("quiet_hours", not Reason.QUIET_HOURS)."""
+    return code.value if isinstance(code, enum.Enum) else code
 
 
 def consent_reason(kind: Kind, category: str, channel: str, prefs: Prefs, suppressed: frozenset = frozenset()) -> str:

@@ -4,8 +4,9 @@ Every change goes through api.opt_out / api.opt_in, which write the ConsentEvent
 (the proof Ley 19.496 art. 28 B and Ley 21.719 ask for) and cancel queued
 messages that are now forbidden. A request that changes nothing writes nothing:
 a mail client repeating its one-click POST leaves one event, not ten. The check
-and the change happen under the client's lock, so two concurrent requests
-cannot both see "still subscribed".
+and the change happen under the locks of the client and of every record sharing
+its address (taken up front, in id order), so two concurrent requests cannot both
+see "still subscribed", and two records sharing an address cannot deadlock.
 """
 
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext_lazy as _
 
 from . import api
-from .gate import locked_clients
+from .actions import locked_for_consent
 from .models import ClientPreferences, ConsentEvent
 from .policy import Prefs
 
@@ -100,7 +101,7 @@ def _changes(prefs: Prefs, wanted: dict[str, bool]) -> list[tuple[bool, str, str
 def apply_choices(cliente_id: int, wanted: dict[str, bool], *, source: str, evidence: dict) -> list[ConsentEvent]:
     """Make the client's consent match ``wanted``; returns the ConsentEvents written (maybe none)."""
     events = []
-    with locked_clients([cliente_id]):
+    with locked_for_consent(cliente_id):
         for granted, channel, scope in _changes(_prefs(cliente_id), wanted):
             change = api.opt_in if granted else api.opt_out
             events.append(change(cliente_id, channel=channel, scope=scope, source=source, evidence=evidence))
@@ -114,7 +115,7 @@ def unsubscribe_from_marketing_email(
 
     Returns the ConsentEvent, or None when the client was already unsubscribed.
     """
-    with locked_clients([cliente_id]):
+    with locked_for_consent(cliente_id):
         if not _prefs(cliente_id).accepts_marketing_email:
             return None
         return api.opt_out(

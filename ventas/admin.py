@@ -13,8 +13,15 @@ from .segments import SEGMENT_LABELS, SEGMENTS
 
 
 def clp(amount) -> str:
-    """Chilean pesos as people write them, "$50.000", whatever the active locale's separator."""
-    return f"${int(amount or 0):,}".replace(",", ".")
+    """Chilean pesos as people write them, "$86.712", whatever the active locale's separator.
+
+    The one money format of every staff screen and email (the ``clp`` template filter in
+    communications.templatetags.money and stats.kpis.clp use it): dot thousands, no
+    decimals (rounded), a minus sign before the "$".
+    """
+    value = round(amount or 0)
+    sign = "−" if value < 0 else ""
+    return f"{sign}${abs(int(value)):,}".replace(",", ".")
 
 
 # What a receptionist types for a phone: digits with spaces, dashes, dots, parentheses, a "+".

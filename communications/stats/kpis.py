@@ -241,8 +241,9 @@ def percent(value: float | None, digits: int | None = None) -> str:
 
 
 def clp(value: float | None) -> str:
-    """CLP with dots as thousands separators: $ 1.234.567."""
+    """CLP as every staff screen writes it ($1.234.567, ventas.admin.clp); "—" when there is no figure."""
     if value is None:
         return "—"
-    sign = "−" if value < 0 else ""
-    return f"{sign}$ {abs(round(value)):,}".replace(",", ".")
+    from ventas.admin import clp as money
+
+    return money(value)

@@ -129,7 +129,7 @@ def test_the_form_refuses_an_email_vip_early_access_campaign_and_a_broken_templa
     assert response.status_code == 200
     errors = response.context["adminform"].form.errors
     assert "solo se envía por SMS" in str(errors["channel"])
-    assert "solo admite {{ nombre }}" in str(errors["sms_template"])
+    assert "La variable {{ apellido }} no existe en este tipo de mensaje." in str(errors["sms_template"])
 
 
 def test_the_form_saves_segments_as_a_list(admin_client):
@@ -175,3 +175,78 @@ def test_pending_by_segment_is_for_staff_only(client, django_user_model):
     client.force_login(user)
     response = client.get(reverse("admin:ventas_campaign_pending_by_segment"))
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def campaign_form_errors(admin_client, **fields):
+    data = {
+        "name": "Copia",
+        "status": "draft",
+        "target_min_visits": "0",
+        "target_min_spend": "0",
+        "channel": "sms",
+        "kind": "campaign",
+        "when_capped": "defer",
+        "sms_template": "",
+        "email_subject": "",
+        "email_body": "",
+        **fields,
+    }
+    response = admin_client.post(reverse("admin:ventas_campaign_add"), data)
+    if response.status_code == 302:
+        return {}
+    return {name: [str(e) for e in errs] for name, errs in response.context["adminform"].form.errors.items()}
+
+
+@pytest.mark.parametrize(
+    "field, channel, text",
+    [
+        ("sms_template", "sms", "Hola {{ nombr }}, 2x1 en tinas"),  # typo
+        ("sms_template", "sms", "Hola {{ nombre, 2x1 en tinas"),  # broken brace
+        ("sms_template", "sms", "Hola {{ direccion }}"),  # a variable no campaign provides
+        ("sms_template", "sms", "Hola {% if nombre %}{{ nombre }}"),  # unclosed tag
+        ("email_subject", "email", "Novedades para {{ nombre"),
+        ("email_body", "email", "Hola {{ nombre }}, {% include 'x.html' %}"),
+    ],
+)
+def test_the_campaign_form_refuses_copy_with_the_template_admins_spanish_error(admin_client, field, channel, text):
+    from communications.template_checks import template_problems
+
+    fields = {"channel": channel, field: text}
+    if channel == "email":
+        fields = {"email_subject": "Novedades", "email_body": "Hola {{ nombre }}", **fields}
+    errors = campaign_form_errors(admin_client, **fields)
+    expected = template_problems("campaign", text)
+    assert expected, "the template admin refuses this text too"
+    assert errors.get(field) == expected
+    assert "solo admite" not in str(errors)
+
+
+def test_the_campaign_form_accepts_what_a_campaign_message_carries(admin_client):
+    text = (
+        "Hola {{ nombre }}{% if recomendacion %}, te recomendamos {{ recomendacion }}{% endif %}. "
+        "Reserva en {{ enlace_reservas }}"
+    )
+    assert campaign_form_errors(admin_client, sms_template=text) == {}
+
+
+def test_vip_early_access_campaigns_cannot_use_novedad_which_only_a_hand_sent_message_carries(admin_client):
+    errors = campaign_form_errors(
+        admin_client, kind="vip_early_access", sms_template="Hola {{ nombre }}: {{ novedad }}"
+    )
+    assert "La variable {{ novedad }} no existe" in errors["sms_template"][0]
+
+
+def test_the_preview_refuses_a_saved_campaign_with_an_unknown_variable_in_the_email(admin_client):
+    campaign = CampaignFactory(
+        channel="email", email_subject="Hola {{ nombre }}", email_body="Visítanos en {{ direccion }}", sms_template=""
+    )
+    html = admin_client.get(preview_url(campaign)).content.decode()
+    assert "La variable {{ direccion }} no existe en este tipo de mensaje." in html
+    assert "Confirmar y enviar" not in html
+    assert CampaignRun.objects.count() == 0
+
+
+def test_the_campaign_form_labels_segments_with_a_capital_like_every_other_field(admin_client):
+    """Staff screens L1: the label read "segmentos:" in lowercase."""
+    html = admin_client.get(reverse("admin:ventas_campaign_add")).content.decode()
+    assert "Segmentos:" in html and "segmentos:" not in html

@@ -161,9 +161,9 @@ def test_roi_per_segment_shows_attributed_and_incremental_revenue_and_says_insuf
     response = marketing.get(URL)
     rows = {r["label"]: r for r in response.context["roi"]}
     vip = rows["VIP · gasto alto"]
-    assert (vip["cost"], vip["revenue"], vip["roi"]) == ("$ 10.000", "$ 50.000", "400 %")
-    assert vip["incremental"] == "$ 1.250.000"
-    assert vip["interval"] == "[−$ 200.000; $ 2.700.000]"
+    assert (vip["cost"], vip["revenue"], vip["roi"]) == ("$10.000", "$50.000", "400 %")
+    assert vip["incremental"] == "$1.250.000"
+    assert vip["interval"] == "[−$200.000; $2.700.000]"
     assert vip["verdict"] == "datos insuficientes"
     # A transactional confirmation is not marketing spend; no cost means no ROI.
     assert rows["Nuevo · gasto bajo"]["roi"] == "—"
@@ -238,3 +238,22 @@ def test_the_marketing_role_sees_the_dashboard_and_reception_does_not(client):
         user.groups.add(Group.objects.get(name=role))
         client.force_login(user)
         assert client.get(URL).status_code == expected, role
+
+
+def test_money_on_the_dashboard_is_written_one_way_like_the_campaign_preview(marketing):
+    from django.template import Context, Template
+
+    from ventas.admin import clp
+
+    bucket(TODAY - datetime.timedelta(days=2), "sms", "campaign", "vip_high_spend", handed=7226, cost_clp=86_712)
+    html = marketing.get(URL).content.decode()
+    cost_table = html[html.index('id="cost-heading"') if 'id="cost-heading"' in html else html.index("Costo (CLP)") :]
+    cost_table = cost_table[: cost_table.index("</table>")]
+    assert cost_table.count("$86.712") == 2, cost_table  # the channel's row and the total
+    assert "$ 86" not in html and "86 712" not in html and "86\xa0712" not in html
+    # One filter, the campaign preview's helper: dot thousands, no decimals, minus before the sign.
+    rendered = Template("{% load money %}{{ a|clp }} {{ b|clp }} {{ c|clp }} {{ d|clp }}").render(
+        Context({"a": 86712, "b": 1234.6, "c": -200000, "d": None})
+    )
+    assert rendered == "$86.712 $1.235 −$200.000 —"
+    assert clp(86712) == "$86.712"

@@ -84,8 +84,8 @@ def test_numbers_are_written_the_chilean_way():
     assert kpis.percent(0.9523) == "95,2 %"
     assert kpis.percent(0.0005) == "0,05 %"
     assert kpis.percent(None) == "—"
-    assert kpis.clp(1_234_567) == "$ 1.234.567"
-    assert kpis.clp(-200_000) == "−$ 200.000"
+    assert kpis.clp(1_234_567) == "$1.234.567"
+    assert kpis.clp(-200_000) == "−$200.000"
 
 
 def test_a_chart_is_titled_described_and_escapes_its_labels():

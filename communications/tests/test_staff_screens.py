@@ -53,7 +53,7 @@ def test_a_message_that_never_went_out_shows_its_text_as_prepared_not_sent(admin
 
 def test_templates_and_consent_events_are_named_in_spanish():
     template = MessageTemplate.objects.get(kind="reactivation_sms", channel="sms", variant="")
-    assert str(template) == "Reactivación (SMS) (SMS)"
+    assert str(template) == "Reactivación (SMS)"  # the kind's label names the channel: not twice
     vip = MessageTemplate.objects.get(kind="birthday", channel="sms", variant="vip")
     assert str(vip) == "Cumpleaños (SMS) · variante vip"
     event = api.opt_out(new_client(), channel="sms", source=ConsentEvent.Source.SMS_KEYWORD)

@@ -111,3 +111,38 @@ def test_the_call_list_keeps_its_action_on_screen_at_1366_px_and_flags_who_not_t
     assert page_width <= STAFF["width"]
     assert "Registrar llamada" in call_form_heading and callable_.nombre in call_form_heading
     assert "appointment_reminder" not in trigger_list and "Recordatorio de cita" in trigger_list
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_message_client_and_campaign_lists_fit_1366_px_without_cutting_columns(live_server):
+    """Staff screens L4: Motivo squeezed, Segmentos/Costo, Gasto/Última visita and "Vista previa" off-screen."""
+    from ventas.tests.factories import CampaignFactory
+
+    assert CHROMIUM.exists(), "Debian's chromium must be installed at /usr/bin/chromium (apt-get install chromium)"
+    User.objects.create_superuser("marketing", "m@example.cl", "clave-segura-1")
+    client = inactive_vip(nombre="Maximiliano Hernández Valenzuela", email="maximiliano.hernandez@example.cl")
+    request_message(req(client), now=NOW)
+    request_message(req(ClienteFactory(nombre="Ana Números", telefono="1908")), now=NOW)  # blocked, long reason
+    CampaignFactory(name="Promo diciembre VIP · tinas y cabañas")
+    base = f"{live_server.url}/admin"
+    measured = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport=STAFF, locale="es-CL")
+            page.goto(f"{base}/login/")
+            page.fill("#id_username", "marketing")
+            page.fill("#id_password", "clave-segura-1")
+            page.click("input[type=submit]")
+            page.wait_for_url(f"{base}/")
+            for path in ("/communications/message/", "/ventas/cliente/", "/ventas/campaign/"):
+                page.goto(f"{base}{path}")
+                measured[path] = page.evaluate(
+                    "(() => { const r = document.querySelector('#changelist .results');"
+                    " return [r.scrollWidth - r.clientWidth, document.documentElement.scrollWidth]; })()"
+                )
+        finally:
+            browser.close()
+    for path, (overflow, page_width) in measured.items():
+        assert overflow <= 0 and page_width <= STAFF["width"], (path, overflow, page_width)

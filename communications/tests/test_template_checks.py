@@ -168,18 +168,31 @@ def test_the_database_system_check_warns_about_a_stored_typo():
     assert "{{ fecah }}" in warning.msg
 
 
-def test_a_template_that_fails_at_send_time_shows_a_banner_to_staff_for_a_day(admin_client, settings):
+def test_a_template_that_fails_at_send_time_shows_one_banner_to_staff_for_a_day(admin_client, settings):
+    """One problem, one banner: the template_error alert (it names the kind and resolves), no older notice."""
+    from django.utils import timezone
+
+    from communications.stats import alerts
+
     stored_typo()
     outcome = api.send(new_client(), "booking_confirmation", context=VISIT)
     assert deliver(outcome.message.pk).outcome == Status.BLOCKED
+    alerts.check(timezone.now())
 
-    page = admin_client.get(reverse("admin:index")).content.decode()
-    assert "Mensajes detenidos por un error en su plantilla" in page and "Confirmación de reserva (SMS): 1" in page
-    assert "Mensajes detenidos" in admin_client.get(reverse("admin:ventas_cliente_changelist")).content.decode()
+    for url in (reverse("admin:index"), reverse("admin:ventas_cliente_changelist")):
+        page = admin_client.get(url).content.decode()
+        assert page.count("Mensajes detenidos por un error en su plantilla") == 1, url
+        assert page.count("error de plantilla") == 1  # the alert's title, once
+        assert "Confirmación de reserva (SMS): 1" in page
+        assert "?reason__exact=template_error" in page
+        assert "staff-notices" not in page
     Message.objects.filter(pk=outcome.message.pk).update(
-        closed_at=Message.objects.get().closed_at - datetime.timedelta(hours=25)
+        closed_at=Message.objects.get().closed_at - datetime.timedelta(hours=25),
+        scheduled_for=Message.objects.get().scheduled_for - datetime.timedelta(hours=25),
     )
-    assert "Mensajes detenidos" not in admin_client.get(reverse("admin:index")).content.decode()
+    alerts.check(timezone.now())
+    page = admin_client.get(reverse("admin:index")).content.decode()
+    assert "Mensajes detenidos" not in page and "error de plantilla" not in page
 
 
 # --- S-M6: the counter in plain Spanish ------------------------------------------------

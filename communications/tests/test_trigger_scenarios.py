@@ -20,6 +20,15 @@ from communications.triggers import TRIGGERS, run
 from ventas.tests.factories import ReservaServicioFactory, ServicioFactory, VentaReservaFactory
 
 pytestmark = pytest.mark.django_db
+# The personas' visits are dated from "now" (give_visits): a fixed day keeps an inactive client
+# inactive for the November replays whatever the wall clock says (they broke once it passed 3 Dec).
+CREATED = datetime.datetime(2026, 12, 1, 15, tzinfo=datetime.UTC)
+
+
+@pytest.fixture(autouse=True)
+def personas_created_on_a_fixed_day():
+    with time_machine.travel(CREATED, tick=False):
+        yield
 
 
 PHONE_BROWSER = (

@@ -90,3 +90,22 @@ def test_every_trigger_declares_only_settings_a_row_has():
         assert trigger.tunes and set(trigger.tunes) <= set(TUNABLE), trigger.name
     assert "send_hour" not in TRIGGERS["booking_confirmation"].tunes
     assert "send_hour" not in TRIGGERS["appointment_reminder"].tunes
+
+
+def test_the_trigger_list_reads_in_the_order_of_its_spanish_names(admin_client):
+    import re
+
+    page = admin_client.get(reverse("admin:communications_triggersetting_changelist")).content.decode()
+    body = page.split("<tbody>")[1].split("</tbody>")[0]
+    names = [
+        re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r'<th class="field-descripcion">(.*?)</th>', body)
+    ]
+    expected = sorted((str(t.label) for t in TRIGGERS.values()), key=str.lower)
+    assert names == expected
+
+
+def test_a_trigger_for_nearly_every_segment_says_todos_menos_instead_of_nine_labels(admin_client):
+    page = admin_client.get(reverse("admin:communications_triggersetting_changelist")).content.decode()
+    birthday = page.split("Cumpleaños")[1].split("</tr>")[0]
+    assert "todos menos Sin gasto" in birthday
+    assert "Nuevo · gasto bajo" not in birthday
