@@ -58,11 +58,12 @@ class BatchReport:
     outcomes: Counter = field(default_factory=Counter)
     retry_in: float | None = None
     batch_id: int | None = None
+    size: int = 0  # how many rows the claim asked for
 
     @property
     def full(self) -> bool:
-        """The claim took a whole batch: more rows may be waiting."""
-        return self.claimed >= settings.SEND_BATCH_SIZE
+        """The claim took all it asked for: more rows may be waiting."""
+        return self.claimed >= (self.size or settings.SEND_BATCH_SIZE)
 
 
 @dataclass
@@ -159,8 +160,8 @@ def per_row(pairs, values, name: str) -> Case:
 
 def deliver_batch(channel: str, category: str, *, now=None, size: int | None = None) -> BatchReport:
     now = now or timezone.now()
-    size = size or settings.SEND_BATCH_SIZE
-    report = BatchReport()
+    size = min(size or settings.SEND_BATCH_SIZE, settings.SEND_BATCH_SIZE)
+    report = BatchReport(size=size)
     if channel_paused(channel):
         report.outcomes["paused"] += 1
         return report
