@@ -155,25 +155,6 @@ def per_row(pairs, values, name: str) -> Case:
     return Case(*whens, output_field=Message._meta.get_field(name))
 
 
-def send_emails(smtp, built) -> list[tuple]:
-    """Runs on a batch's wire thread: each email in turn over the one connection; no database.
-
-    Returns (message, Receipt | ChannelError | None) in order; after a configuration error
-    (the whole channel is wrong) the rest are not handed over (None).
-    """
-    outcomes = []
-    for i, (m, email, composed) in enumerate(built):
-        try:
-            outcomes.append((m, smtp.send_built(email, composed)))
-        except ConfigurationError as exc:
-            outcomes.append((m, exc))
-            outcomes += [(rest, None) for rest, _e, _c in built[i + 1 :]]
-            break
-        except ChannelError as exc:
-            outcomes.append((m, exc))
-    return outcomes
-
-
 # --- the batch -----------------------------------------------------------------------
 
 
@@ -337,40 +318,31 @@ class _Run:
 
     # -- email ------------------------------------------------------------------------
     def send_email(self, rendered) -> None:
-        """Chunks of EMAIL_MARK_CHUNK: mark (committed), send over the one connection, record.
-
-        The SMTP dialogue waits on the server four times per email; a second thread carries
-        it (still one connection, one email at a time) while this one composes the next
-        chunk. Only this thread touches the database: the wire thread gets composed emails
-        and hands back outcomes.
-        """
         self.costing = {m.pk: {"body": body} for m, _s, body in rendered}
         self.subjects = {m.pk: subject for m, subject, _b in rendered}
         chunk = max(1, settings.EMAIL_MARK_CHUNK)
-        parts = [rendered[start : start + chunk] for start in range(0, len(rendered), chunk)]
-        with email_channel.EmailBatch(self.renderer.templates) as smtp, ThreadPoolExecutor(max_workers=1) as wire:
-            on_the_wire = None
-            for part in [*parts, None]:
-                built = [(m, *smtp.build(m, s, b)) for m, s, b in part] if part and not self.paused else []
-                if on_the_wire is not None:
-                    self.record_emails(on_the_wire.result())
-                    on_the_wire = None
-                if part is None:
-                    break
+        with email_channel.EmailBatch(self.renderer.templates) as smtp:
+            for start in range(0, len(rendered), chunk):
+                part = rendered[start : start + chunk]
                 if self.paused:
                     self.hold([m for m, _s, _b in part])
                     continue
                 marked = {m.pk for m in self.mark([m for m, _s, _b in part])}
-                on_the_wire = wire.submit(send_emails, smtp, [b for b in built if b[0].pk in marked])
-
-    def record_emails(self, outcomes) -> None:
-        """Outcomes from the wire thread: None = never handed over (the channel was paused first)."""
-        self.report.requests += sum(1 for _m, r in outcomes if r is not None)
-        for m, r in outcomes:
-            if isinstance(r, ConfigurationError):
-                self.record_error(m, r)  # pauses the channel and holds the row
-        self.hold([m for m, r in outcomes if r is None])
-        self.record_all([(m, r) for m, r in outcomes if r is not None and not isinstance(r, ConfigurationError)])
+                outcomes = []
+                for m, subject, body in part:
+                    if m.pk not in marked:
+                        continue
+                    if self.paused:
+                        self.hold([m])
+                        continue
+                    self.report.requests += 1
+                    try:
+                        outcomes.append((m, smtp.send(m, subject, body)))
+                    except ConfigurationError as exc:
+                        self.record_error(m, exc)
+                    except ChannelError as exc:
+                        outcomes.append((m, exc))
+                self.record_all(outcomes)
 
     # -- outcomes (the same fields delivery.deliver writes) -----------------------------
     def record(self, m, result) -> None:

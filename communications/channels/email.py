@@ -212,14 +212,7 @@ class EmailBatch:
         self.connection = connection
 
     def send(self, message, subject: str, body: str) -> Receipt:
-        return self.send_built(*self.build(message, subject, body))
-
-    def build(self, message, subject: str, body: str) -> tuple[EmailMultiAlternatives, ComposedEmail]:
-        """Compose one email (no I/O beyond the database reads composing needs)."""
-        return self.service.build(message, subject, body, self.templates)
-
-    def send_built(self, email: EmailMultiAlternatives, composed: ComposedEmail) -> Receipt:
-        """One SMTP transaction on the batch's connection (opened on first use); no database."""
+        email, composed = self.service.build(message, subject, body, self.templates)
         if self.connection is None:
             self._open()
         try:
