@@ -57,6 +57,7 @@ class CampaignForm(forms.ModelForm):
             "kind",
             "send_at",
             "when_capped",
+            "optimize_send_time",
             "sms_template",
             "email_subject",
             "email_body",
@@ -96,7 +97,7 @@ class CampaignAdmin(BaseCampaignAdmin):
         (gettext_lazy("Audiencia"), {"fields": ["segments", ("target_min_visits", "target_min_spend")]}),
         (
             gettext_lazy("Envío"),
-            {"fields": [("channel", "kind"), ("send_at", "when_capped"), "sent_at"]},
+            {"fields": [("channel", "kind"), ("send_at", "when_capped"), "optimize_send_time", "sent_at"]},
         ),
         (gettext_lazy("Contenido"), {"fields": ["sms_template", "email_subject", "email_body"]}),
     ]

@@ -25,7 +25,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from ventas.models import CampaignInteraction
@@ -40,7 +40,7 @@ from .kinds import get_kind
 from .models import Category, Message, Reason, SendBatch, SendingControl, Status
 from .ops import metrics
 from .policy import choose_channel, plain
-from .rendering import TemplateError, render_message
+from .rendering import Renderer, TemplateError, render_message
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +58,12 @@ class BatchReport:
     outcomes: Counter = field(default_factory=Counter)
     retry_in: float | None = None
     batch_id: int | None = None
+    size: int = 0  # how many rows the claim asked for
 
     @property
     def full(self) -> bool:
-        """The claim took a whole batch: more rows may be waiting."""
-        return self.claimed >= settings.SEND_BATCH_SIZE
+        """The claim took all it asked for: more rows may be waiting."""
+        return self.claimed >= (self.size or settings.SEND_BATCH_SIZE)
 
 
 @dataclass
@@ -148,13 +149,19 @@ def mark_calls_started(messages, token, now) -> set[int]:
     return set(mine.filter(provider_call_started_at=now).values_list("pk", flat=True))
 
 
+def per_row(pairs, values, name: str) -> Case:
+    """``CASE id WHEN … THEN …`` giving each row of ``pairs`` its own value of field ``name``."""
+    whens = [When(pk=m.pk, then=Value(v)) for (m, _r), v in zip(pairs, values, strict=True)]
+    return Case(*whens, output_field=Message._meta.get_field(name))
+
+
 # --- the batch -----------------------------------------------------------------------
 
 
 def deliver_batch(channel: str, category: str, *, now=None, size: int | None = None) -> BatchReport:
     now = now or timezone.now()
-    size = size or settings.SEND_BATCH_SIZE
-    report = BatchReport()
+    size = min(size or settings.SEND_BATCH_SIZE, settings.SEND_BATCH_SIZE)
+    report = BatchReport(size=size)
     if channel_paused(channel):
         report.outcomes["paused"] += 1
         return report
@@ -201,7 +208,7 @@ class _Run:
 
     def __init__(self, channel, token, now, report):
         self.channel, self.token, self.now, self.report = channel, token, now, report
-        self.templates: dict = {}
+        self.renderer = Renderer()
         self.paused = False
 
     def _rows(self, messages):
@@ -237,11 +244,12 @@ class _Run:
 
     # -- copy -------------------------------------------------------------------------
     def _render(self, m) -> tuple[str, str]:
-        # The same rendering as one message at a time; templates read once per kind in the batch.
-        return render_message(m, m.cliente, self.templates)
+        # The same rendering as one message at a time; what the batch shares is read once.
+        return render_message(m, m.cliente, self.renderer)
 
     def render(self, messages) -> list[tuple]:
         out = []
+        self.renderer.prefetch(messages)
         for m in messages:
             try:
                 subject, body = self._render(m)
@@ -313,7 +321,7 @@ class _Run:
         self.costing = {m.pk: {"body": body} for m, _s, body in rendered}
         self.subjects = {m.pk: subject for m, subject, _b in rendered}
         chunk = max(1, settings.EMAIL_MARK_CHUNK)
-        with email_channel.EmailBatch() as smtp:
+        with email_channel.EmailBatch(self.renderer.templates) as smtp:
             for start in range(0, len(rendered), chunk):
                 part = rendered[start : start + chunk]
                 if self.paused:
@@ -364,12 +372,9 @@ class _Run:
         sent_fields = {"now": self.now, "lease_until": None, "reason": "", "detail": "", **common}
         if not varying:  # a shared request: one UPDATE for all its rows
             moved = transition(self._rows([m for m, _r in sent]), Status.SENT, **sent_fields)
-        else:  # e.g. emails, each with its own Message-ID: one UPDATE per row, one commit
-            moved = 0
-            with transaction.atomic():
-                for i, (m, _r) in enumerate(sent):
-                    own = {name: fields[name][i] for name in varying}
-                    moved += transition(self._rows([m]), Status.SENT, **sent_fields, **own)
+        else:  # e.g. emails, each with its own Message-ID: still one UPDATE, picking each row's values
+            own = {name: per_row(sent, fields[name], name) for name in varying}
+            moved = transition(self._rows([m for m, _r in sent]), Status.SENT, **sent_fields, **own)
         self._count(Status.SENT, moved)
         interactions = [
             CampaignInteraction(

@@ -80,8 +80,12 @@ def visit_context(starts_at: datetime.datetime, servicio: str, now: datetime.dat
     }
 
 
-def booking_context(message, now=None) -> dict:
-    """Day word, date, time and service of the visit a booking message is about, as the booking is now."""
+def booking_context(message, now=None, services: dict | None = None) -> dict:
+    """Day word, date, time and service of the visit a booking message is about, as the booking is now.
+
+    ``services``: bookings' services already read for a batch (``services_of``); a booking
+    not in it is read here.
+    """
     if message.kind not in BOOKING_KINDS:
         return {}
     # Without its booking (sent by hand, or the booking is gone) the stored date stands, after "el".
@@ -89,15 +93,17 @@ def booking_context(message, now=None) -> dict:
     if not message.reserva_id:
         return fallback
     now = now or timezone.now()
-    services = services_of([message.reserva_id]).get(message.reserva_id)
-    if not services:
+    if services is None or message.reserva_id not in services:
+        services = services_of([message.reserva_id])
+    visits = services.get(message.reserva_id)
+    if not visits:
         return fallback
     if message.kind == "appointment_reminder":
         wanted = message.context.get("starts_at")
-        same = [s for s in services if start_key(s.starts_at) == wanted]
-        visit = same[0] if same else next((s for s in services if s.starts_at >= now), services[0])
+        same = [s for s in visits if start_key(s.starts_at) == wanted]
+        visit = same[0] if same else next((s for s in visits if s.starts_at >= now), visits[0])
     elif message.kind == "satisfaction_followup":
-        visit = services[0]
+        visit = visits[0]
     else:
-        visit = next((s for s in services if s.starts_at >= now), services[0])
+        visit = next((s for s in visits if s.starts_at >= now), visits[0])
     return visit_context(visit.starts_at, visit.nombre, now)

@@ -343,6 +343,7 @@ def build_request(campaign: Campaign, cliente_id: int, now) -> MessageRequest:
         segments=tuple(campaign.segments) or None,
         when_capped=when_capped,
         campaign_holdout_percent=campaign.holdout_percent,
+        optimize_send_time=campaign.optimize_send_time,
     )
 
 

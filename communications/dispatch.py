@@ -5,8 +5,8 @@ If the process dies between commit and enqueue, the sweep re-enqueues the row
 the send task claims rows before it sends.
 
 SEND_MODE "single" publishes one task per message; "batched" publishes, per channel
-and category, one batch task per SEND_BATCH_SIZE messages (each claims whatever is
-due, so a task that finds nothing left is cheap). Each goes to its category's queue
+and category, one batch task per SEND_BATCH_SIZE messages, each claiming an even share
+(each claims whatever is due, so a task that finds nothing left is cheap). Each goes to its category's queue
 (communications.routing).
 
 A broker that is down (Redis stopped, restarting, unreachable) never raises into the
@@ -63,8 +63,12 @@ def enqueue(message_ids) -> int:
             published += 1
         return published
     for (channel, category), n in Counter((channel, category) for _pk, channel, category in rows).items():
-        for _ in range(math.ceil(n / settings.SEND_BATCH_SIZE)):
-            if not publish(send_batch, (channel,), {"category": category}, what=f"{channel} {category} batch"):
+        needed = math.ceil(n / settings.SEND_BATCH_SIZE)
+        # A burst larger than one batch is shared evenly between its tasks, so the workers
+        # taking them finish together (300 rows: two tasks of 150, not 200 and then 100).
+        share = {"size": math.ceil(n / needed)} if needed > 1 else {}
+        for _ in range(needed):
+            if not publish(send_batch, (channel,), {"category": category, **share}, what=f"{channel} {category} batch"):
                 return published
             published += 1
     return published

@@ -26,7 +26,7 @@ from django.utils import timezone
 from . import calendar as cal
 from . import suppression
 from .kinds import Kind, get_kind
-from .models import COUNTED_STATUSES, ClientPreferences, CommunicationLimit, Message, Reason, Status
+from .models import COUNTED_STATUSES, Category, ClientPreferences, CommunicationLimit, Message, Reason, Status
 from .ops import metrics
 from .policy import ClientFacts, Decision, Prefs, Usage, decide
 
@@ -55,7 +55,10 @@ class MessageRequest:
     when_capped: str | None = None  # campaign setting: "defer" | "drop"
     # The campaign's own holdout share; None = read it from the campaign row.
     campaign_holdout_percent: int | None = None
-    optimize_send_time: bool = False  # campaigns that opt in; the marketing kinds in send_slot.KINDS always do
+    # Send-time optimisation for a campaign that opts in (the marketing kinds in send_slot.KINDS
+    # always have it). None = read the campaign row (so ``explain`` for a campaign says what a
+    # send would do); without a campaign, off. Never for transactional messages.
+    optimize_send_time: bool | None = None
 
 
 @dataclass
@@ -111,10 +114,12 @@ def _decide_chunk(chunk: list[MessageRequest], now, *, dry_run: bool) -> list[Ou
     holdout_shares.update(
         {r.campaign_id: (r.campaign_id, r.campaign_holdout_percent) for r in chunk if r.campaign_holdout_percent}
     )
-    hours = _send_time_hours(chunk, client_ids)
+    opted_in = load_campaign_send_time({r.campaign_id for r in chunk if r.optimize_send_time is None})
+    wants_send_time = [_wants_send_time(r, kinds[r.kind], opted_in) for r in chunk]
+    hours = _best_hours(client_ids) if any(wants_send_time) else None
 
     outcomes, to_create = [], []
-    for req in chunk:
+    for req, wants in zip(chunk, wants_send_time, strict=True):
         if req.idempotency_key in existing:
             prior = existing[req.idempotency_key]
             decision = Decision(prior.status, prior.channel, Reason.DUPLICATE, prior.scheduled_for, prior.counts_on)
@@ -124,7 +129,7 @@ def _decide_chunk(chunk: list[MessageRequest], now, *, dry_run: bool) -> list[Ou
         if cliente_facts is None:
             raise ValueError(f"cliente {req.cliente_id} does not exist")
         kind = kinds[req.kind]
-        at, exploring = _send_time_slot(req, hours, now)
+        at, exploring = _send_time_slot(req, hours, now) if wants else (req.at, False)
         decision = decide(
             kind,
             cliente_facts,
@@ -203,20 +208,41 @@ def locked_clients(client_ids):
         yield
 
 
-def _send_time_hours(chunk, client_ids) -> dict[int, int] | None:
-    """Best hours of the chunk's clients (one query), only when some request may use them."""
+def _wants_send_time(req: MessageRequest, kind: Kind, opted_in: set[int]) -> bool:
+    """Whether the client's best hour replaces the requested one (specs/insights.md, product rules)."""
     from .insights import send_slot
 
-    if not any(send_slot.applies(r.kind, r.optimize_send_time) for r in chunk):
-        return None
+    if kind.category_for(req.category) != Category.MARKETING:
+        return False  # a confirmation or a transactional campaign goes when asked
+    if req.optimize_send_time is None:
+        opts_in = req.campaign_id in opted_in
+    else:
+        opts_in = req.optimize_send_time
+    return send_slot.applies(req.kind, opts_in)
+
+
+def _best_hours(client_ids) -> dict[int, int]:
+    """Best hours of a chunk's clients (one query), read only when some request may use them."""
+    from .insights import send_slot
+
     return send_slot.best_hours(client_ids)
+
+
+def load_campaign_send_time(campaign_ids) -> set[int]:
+    """The campaigns among these that opted in to send-time optimisation (one query, none without ids)."""
+    from ventas.models import Campaign
+
+    ids = {c for c in campaign_ids if c}
+    if not ids:
+        return set()
+    return set(Campaign.objects.filter(pk__in=ids, optimize_send_time=True).values_list("pk", flat=True))
 
 
 def _send_time_slot(req: MessageRequest, hours, now) -> tuple[datetime.datetime | None, bool]:
     """(slot to decide on, exploring): the client's hour replaces the requested one (specs/insights.md)."""
     from .insights import send_slot
 
-    if hours is None or not send_slot.applies(req.kind, req.optimize_send_time):
+    if hours is None:
         return req.at, False
     hour, exploring = send_slot.chosen_hour(req.idempotency_key, hours.get(req.cliente_id))
     if hour is None:

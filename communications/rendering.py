@@ -6,6 +6,8 @@ values. An unknown variable is an error, not a silent blank: a message reading
 "Hola , tu reserva..." is worse than no message, and the reason is recorded.
 """
 
+from functools import lru_cache
+
 from django.conf import settings
 from django.template import Context, Engine, TemplateSyntaxError
 from django.template.base import TextNode
@@ -53,7 +55,17 @@ def system_context(source: str = "") -> dict:
     return context
 
 
-def trusted_links(message) -> tuple[set[str], tuple[str, ...]]:
+def cached_template(message, templates: dict | None) -> tuple[str, str]:
+    """``find_template`` for a message's kind, through a batch's cache (None: no cache)."""
+    key = (message.kind, message.channel, message.context.get("variant", ""))
+    if templates is None:
+        return find_template(*key)
+    if key not in templates:
+        templates[key] = find_template(*key)
+    return templates[key]
+
+
+def trusted_links(message, templates: dict | None = None) -> tuple[set[str], tuple[str, ...]]:
     """Links staff or the system wrote: (exact URLs, fixed prefixes of URLs ending in a variable).
 
     Only these become links, tracked or not. A URL inside a client's name or any other
@@ -64,7 +76,7 @@ def trusted_links(message) -> tuple[set[str], tuple[str, ...]]:
         sources = [message.subject, message.custom_text]
     else:
         try:
-            sources = list(find_template(message.kind, message.channel, message.context.get("variant", "")))
+            sources = list(cached_template(message, templates))
         except TemplateError:
             sources = []
     sources += [v for v in system_context().values() if isinstance(v, str)]
@@ -78,20 +90,37 @@ def trusted_links(message) -> tuple[set[str], tuple[str, ...]]:
     return exact, tuple(prefixes)
 
 
-def client_context(cliente) -> dict:
-    from .insights.present import template_values
+def client_context(cliente, values: dict | None = None) -> dict:
+    """The client's names and insight values (``values``: already read for a batch)."""
+    if values is None:
+        from .insights.present import template_values
 
+        values = template_values(cliente.pk)
     full = (cliente.nombre or "").strip()
-    return {"nombre": full.split(" ")[0] if full else "", "nombre_completo": full, **template_values(cliente.pk)}
+    return {"nombre": full.split(" ")[0] if full else "", "nombre_completo": full, **values}
+
+
+@lru_cache(maxsize=512)
+def compiled(source: str):
+    """(template, stray-brace excerpt) of a source text, compiled once per process.
+
+    Both depend only on the text, so a batch of a thousand messages of one kind parses
+    its template once. A source that does not compile raises (and is not cached).
+    """
+    from .template_checks import stray_delimiter
+
+    template = _ENGINE.from_string(source)
+    text_nodes = (n.s for n in template.nodelist.get_nodes_by_type(TextNode))
+    return template, next(filter(None, map(stray_delimiter, text_nodes)), "")
 
 
 def render_string(source: str, context: dict) -> str:
     """The rendered text; TemplateError (in Spanish, for staff) if it cannot be used as it is."""
-    from .template_checks import spanish_syntax_error, stray_delimiter, variables_used
+    from .template_checks import spanish_syntax_error, variables_used
 
     safe = {k: v for k, v in context.items() if isinstance(v, ALLOWED_CONTEXT_TYPES)}
     try:
-        template = _ENGINE.from_string(source)
+        template, excerpt = compiled(source)
         output = template.render(Context(safe, autoescape=False))
     except TemplateSyntaxError as exc:
         raise TemplateError(spanish_syntax_error(exc)) from exc
@@ -103,29 +132,64 @@ def render_string(source: str, context: dict) -> str:
             gettext("Variable desconocida en la plantilla: %(names)s")
             % {"names": ", ".join("{{ " + name + " }}" for name in missing) or "?"}
         )
-    excerpt = next(filter(None, map(stray_delimiter, (n.s for n in template.nodelist.get_nodes_by_type(TextNode)))), "")
     if excerpt:
         # "Hola {{ nombre, te esperamos" would reach the client braces and all.
         raise TemplateError(gettext("Llaves sin cerrar en la plantilla cerca de «%(text)s»") % {"text": excerpt})
     return output.strip()
 
 
-def render_message(message, cliente, templates: dict | None = None) -> tuple[str, str]:
+def render_message(message, cliente, renderer: "Renderer | None" = None) -> tuple[str, str]:
     """(subject, body) for a Message: its custom text if staff typed one, else its kind's template.
 
-    ``templates`` caches the templates by (kind, channel, variant) across a batch, so a
-    batch reads each template once; one message or a thousand, the copy is the same.
+    A batch passes its ``Renderer``, which reads what its messages share once (templates,
+    insight values, bookings); one message or a thousand, the copy is the same.
     """
-    if message.custom_text:
-        subject, body = message.subject, message.custom_text
-    else:
-        key = (message.kind, message.channel, message.context.get("variant", ""))
-        cache = {} if templates is None else templates
-        if key not in cache:
-            cache[key] = find_template(*key)
-        subject, body = cache[key]
-    from .booking_context import booking_context
+    return (renderer or Renderer()).render(message, cliente)
 
-    # A booking's day words and time are read now, from the booking as it is at send time.
-    context = {**system_context(body), **message.context, **booking_context(message), **client_context(cliente)}
-    return render_string(subject, context), render_string(body, context)
+
+class Renderer:
+    """Renders messages as ``render_message`` does one, reading shared data once per batch.
+
+    Without ``prefetch`` every value is read per message, exactly as for a single send.
+    ``prefetch(messages)`` reads the clients' insight values and the bookings the messages
+    talk about in a fixed number of queries; templates are read once per kind.
+    """
+
+    def __init__(self):
+        self.templates: dict = {}
+        self.client_values: dict[int, dict] = {}
+        self.services: dict | None = None  # reserva id -> its services (None: none left), booking kinds
+        self._system: dict[bool, dict] = {}
+
+    def prefetch(self, messages) -> "Renderer":
+        from .booking_context import BOOKING_KINDS, services_of
+        from .insights.present import template_values_for
+
+        messages = list(messages)
+        missing = {m.cliente_id for m in messages} - set(self.client_values)
+        if missing:
+            self.client_values.update(template_values_for(missing))
+        reservas = {m.reserva_id for m in messages if m.kind in BOOKING_KINDS and m.reserva_id}
+        if reservas:
+            found = services_of(reservas)
+            self.services = {**(self.services or {}), **{r: found.get(r) for r in reservas}}
+        return self
+
+    def system_context(self, source: str) -> dict:
+        key = "servicios" in source
+        if key not in self._system:
+            self._system[key] = system_context(source)
+        return self._system[key]
+
+    def render(self, message, cliente) -> tuple[str, str]:
+        from .booking_context import booking_context
+
+        if message.custom_text:
+            subject, body = message.subject, message.custom_text
+        else:
+            subject, body = cached_template(message, self.templates)
+        # A booking's day words and time are read now, from the booking as it is at send time.
+        booking = booking_context(message, services=self.services)
+        client = client_context(cliente, self.client_values.get(cliente.pk))
+        context = {**self.system_context(body), **message.context, **booking, **client}
+        return render_string(subject, context), render_string(body, context)

@@ -41,13 +41,15 @@ def send_message(self, message_id: int, category: str = ""):
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True, **DB_RETRY)
-def send_batch(self, channel: str, category: str = "marketing"):
-    """Claim and send up to SEND_BATCH_SIZE due messages of one channel and category (SEND_MODE=batched).
+def send_batch(self, channel: str, category: str = "marketing", size: int | None = None):
+    """Claim and send up to ``size`` (at most SEND_BATCH_SIZE) due messages of one channel and category.
+
+    SEND_MODE=batched; ``size`` is this task's even share of a larger burst (dispatch.enqueue).
 
     A full batch means more may be waiting: the task publishes its successor rather than
     looping, so each task stays short (a killed worker loses at most one batch's lease).
     """
-    report = batch_delivery.deliver_batch(channel, category)
+    report = batch_delivery.deliver_batch(channel, category, size=size)
     # A broker gone meanwhile loses neither: the rows stay queued and the sweep publishes them.
     if report.full:
         publish(send_batch, (channel,), {"category": category}, what="successor batch")

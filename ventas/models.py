@@ -209,6 +209,15 @@ class Campaign(models.Model):
     when_capped = models.CharField(
         _("si el cliente llegó a su límite"), max_length=5, choices=WhenCapped.choices, default=WhenCapped.DEFER
     )
+    # Opt-in to send-time optimisation (communications' insights): off unless staff choose it.
+    optimize_send_time = models.BooleanField(
+        _("enviar a la mejor hora de cada cliente"),
+        default=False,
+        help_text=_(
+            "Cada cliente la recibe a la hora en que suele responder, el mismo día o el siguiente día hábil "
+            "(nunca más de 24 horas después). Los límites y el horario permitido se respetan igual."
+        ),
+    )
     sent_at = models.DateTimeField(_("enviada"), null=True, blank=True, editable=False)
     # Its own control share among clients outside the global holdout, to measure this campaign.
     holdout_percent = models.PositiveSmallIntegerField(

@@ -70,14 +70,14 @@ def text_part(body: str, footer: list[tuple[str, str]]) -> str:
     return f"{body.strip()}\n\n-- \n" + "\n".join(lines) + "\n"
 
 
-def paragraphs(body: str, message, track: bool) -> list[list[list[tuple[str, str]]]]:
+def paragraphs(body: str, message, track: bool, templates: dict | None = None) -> list[list[list[tuple[str, str]]]]:
     """Paragraphs -> lines -> (text, href) pieces; href "" for plain text. The template escapes.
 
     Only links written in the template (or by the system) become links: see rendering.trusted_links.
     """
     from ..rendering import trusted_links
 
-    exact, prefixes = trusted_links(message)
+    exact, prefixes = trusted_links(message, templates)
     result = []
     for block in body.strip().split("\n\n"):
         lines = []
@@ -92,13 +92,13 @@ def paragraphs(body: str, message, track: bool) -> list[list[list[tuple[str, str
     return result
 
 
-def html_part(subject: str, body: str, message, footer: list[tuple[str, str]]) -> str:
+def html_part(subject: str, body: str, message, footer: list[tuple[str, str]], templates: dict | None = None) -> str:
     track = settings.EMAIL_TRACKING
     html = render_to_string(
         LAYOUT,
         {
             "subject": subject,
-            "paragraphs": paragraphs(body, message, track),
+            "paragraphs": paragraphs(body, message, track, templates),
             "footer": footer,
             "marketing": is_marketing(message),
             "company_name": settings.COMPANY_NAME,
@@ -122,8 +122,12 @@ def sender_domain() -> str:
     return address.rpartition("@")[2] or "localhost"
 
 
-def compose(message, subject: str, body: str) -> ComposedEmail:
-    """Subject and body come already rendered (communications.rendering) from the restricted context."""
+def compose(message, subject: str, body: str, templates: dict | None = None) -> ComposedEmail:
+    """Subject and body come already rendered (communications.rendering) from the restricted context.
+
+    ``templates``: a batch's template cache (rendering.Renderer.templates), so the trusted
+    links of a kind's template are read once per batch.
+    """
     with translation.override(settings.LANGUAGE_CODE):
         subject = one_line(subject)
         footer = footer_lines(message)
@@ -136,7 +140,7 @@ def compose(message, subject: str, body: str) -> ComposedEmail:
         return ComposedEmail(
             subject=subject,
             text=text_part(body, footer),
-            html=html_part(subject, body, message, footer),
+            html=html_part(subject, body, message, footer, templates),
             headers=headers,
             message_id=message_id,
         )

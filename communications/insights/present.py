@@ -16,26 +16,56 @@ def join_es(names: list[str]) -> str:
 
 def recommended_names(cliente_id: int, now=None) -> list[str]:
     """Stored recommendations still on sale and not booked since scoring; none for an objector."""
+    return recommended_names_for([cliente_id], now)[cliente_id]
+
+
+def recommended_names_for(cliente_ids, now=None) -> dict[int, list[str]]:
+    """``recommended_names`` for many clients in four queries, however many there are (a send batch)."""
     from ..models import ClientPreferences
     from .models import ClientInsight
 
-    if ClientPreferences.objects.filter(cliente_id=cliente_id, objects_to_profiling=True).exists():
-        return []
-    ids = ClientInsight.objects.filter(cliente_id=cliente_id).values_list("recommendations", flat=True).first() or []
-    if not ids:
-        return []
+    ids = set(cliente_ids)
+    names: dict[int, list[str]] = {pk: [] for pk in ids}
+    objectors = set(
+        ClientPreferences.objects.filter(cliente_id__in=ids, objects_to_profiling=True).values_list(
+            "cliente_id", flat=True
+        )
+    )
+    wanted = {
+        pk: recs
+        for pk, recs in ClientInsight.objects.filter(cliente_id__in=ids - objectors).values_list(
+            "cliente_id", "recommendations"
+        )
+        if recs
+    }
+    if not wanted:
+        return names
+    services = {s for recs in wanted.values() for s in recs}
     today = localdate(now or timezone.now())
-    booked = set(
+    booked: dict[int, set[int]] = {}
+    rows = (
         ReservaServicio.objects.filter(
-            venta_reserva__cliente_id=cliente_id, fecha_agendamiento__gte=today, servicio_id__in=ids
+            venta_reserva__cliente_id__in=wanted, fecha_agendamiento__gte=today, servicio_id__in=services
         )
         .exclude(venta_reserva__estado_pago=VentaReserva.EstadoPago.CANCELADO)
-        .values_list("servicio_id", flat=True)
+        .values_list("venta_reserva__cliente_id", "servicio_id")
     )
-    names = dict(Servicio.objects.filter(pk__in=ids, activo=True).values_list("pk", "nombre"))
-    return [names[i] for i in ids if i in names and i not in booked][:3]
+    for cliente_id, servicio_id in rows:
+        booked.setdefault(cliente_id, set()).add(servicio_id)
+    on_sale = dict(Servicio.objects.filter(pk__in=services, activo=True).values_list("pk", "nombre"))
+    for pk, recs in wanted.items():
+        mine = booked.get(pk, set())
+        names[pk] = [on_sale[i] for i in recs if i in on_sale and i not in mine][:3]
+    return names
 
 
 def template_values(cliente_id: int, now=None) -> dict:
-    names = recommended_names(cliente_id, now)
-    return {"recomendaciones": join_es(names), "recomendacion": names[0] if names else ""}
+    return template_values_for([cliente_id], now)[cliente_id]
+
+
+def template_values_for(cliente_ids, now=None) -> dict[int, dict]:
+    """``template_values`` of many clients, read together (one send batch, one set of queries)."""
+    return {
+        pk: {"recomendaciones": join_es(names), "recomendacion": names[0] if names else ""}
+        for pk, names in recommended_names_for(cliente_ids, now).items()
+    }

@@ -49,6 +49,21 @@ def test_enqueue_names_the_category_so_the_router_can_place_each_send(settings, 
     )
 
 
+@pytest.mark.django_db
+def test_a_burst_larger_than_a_batch_is_shared_evenly_between_its_tasks(settings, monkeypatch):
+    settings.SEND_MODE, settings.SEND_BATCH_SIZE = "batched", 4
+    published = []
+    monkeypatch.setattr(tasks.send_batch, "apply_async", lambda args, kwargs, **o: published.append(kwargs))
+    ids = [request_message(req(new_client())).message.pk for _ in range(6)]
+    published.clear()
+    dispatch.enqueue(ids)
+    # Two workers finish together (3 + 3), instead of one taking 4 and the other 2.
+    assert published == [{"category": "marketing", "size": 3}] * 2
+    published.clear()
+    dispatch.enqueue(ids[:3])
+    assert published == [{"category": "marketing"}]  # one batch: it claims up to SEND_BATCH_SIZE
+
+
 @pytest.mark.redis
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
