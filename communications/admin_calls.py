@@ -41,7 +41,8 @@ class CallForm(forms.Form):
 class InactiveVipCallAdmin(PhoneSearchMixin, admin.ModelAdmin):
     # Compact: at 1366 px "Registrar llamada" must stay on screen; the name opens the call form too.
     # (Everyone here is a VIP: the segment is a filter, not a column.)
-    list_display = ["cliente", "contacto", "riesgo", "gasto", "ultima_visita", "ultima_llamada", "llamar"]
+    # The risk column carries the value (CLP paid in 365 days) and, unscored, the total spend.
+    list_display = ["cliente", "contacto", "riesgo", "ultima_visita", "ultima_llamada", "llamar"]
     list_display_links = None
     search_fields = ["nombre", "telefono", "email"]
     list_filter = [VipSegmentFilter]
@@ -81,19 +82,20 @@ class InactiveVipCallAdmin(PhoneSearchMixin, admin.ModelAdmin):
             '{}<br><strong class="call-flag" style="color:#ba2121">{}</strong>', number, " · ".join(flags)
         )
 
-    @admin.display(description=gettext_lazy("riesgo de abandono"), ordering="-risk_value")
+    @admin.display(description=gettext_lazy("riesgo"), ordering="-risk_value")
     def riesgo(self, obj):
         # Band and probability, the value it puts at risk, and the stored reasons (Spanish).
         label = calls.risk_label(obj.risk_band, obj.churn_probability)
         if not label:
-            return _("Sin perfil")
-        value = _("valor %(v)s (365 días)") % {"v": clp(obj.value_clp or 0)}
+            return format_html(
+                "{}<br><small>{}</small>", _("Sin perfil"), _("gasto total %(v)s") % {"v": clp(obj.total_spend)}
+            )
         reasons = "; ".join(obj.risk_reasons or [])
         return format_html(
-            '<strong class="risk risk-{}">{}</strong> · {}{}',
+            '<strong class="risk risk-{}">{}</strong><br><small>{}</small>{}',
             obj.risk_band,
             label,
-            value,
+            _("valor %(v)s (365 días)") % {"v": clp(obj.value_clp or 0)},
             format_html('<br><small class="risk-reasons">{}</small>', reasons) if reasons else "",
         )
 
