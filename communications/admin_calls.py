@@ -9,6 +9,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
+from django.db.models import F
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -82,7 +83,8 @@ class InactiveVipCallAdmin(PhoneSearchMixin, admin.ModelAdmin):
             '{}<br><strong class="call-flag" style="color:#ba2121">{}</strong>', number, " · ".join(flags)
         )
 
-    @admin.display(description=gettext_lazy("riesgo"), ordering="-risk_value")
+    # Highest risk × value first, unscored last (reversed: unscored first, as the lowest).
+    @admin.display(description=gettext_lazy("riesgo"), ordering=F("risk_value").desc(nulls_last=True))
     def riesgo(self, obj):
         # Band and probability, the value it puts at risk, and the stored reasons (Spanish).
         label = calls.risk_label(obj.risk_band, obj.churn_probability)

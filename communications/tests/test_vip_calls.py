@@ -212,3 +212,14 @@ def test_the_list_is_ordered_by_risk_times_value_after_the_existing_rules_and_sh
     assert "valor $300.000 (365 días)" in html
     assert "Sin perfil" in html
     assert "No contactar (baja de promociones)" in html and "Sin teléfono</strong>" in html
+
+
+def test_sorting_by_the_risk_column_treats_unscored_clients_as_the_lowest(admin_client):
+    cheap = scored(inactive_vip(nombre="Poco Valor"), 0.9, 10_000)
+    unscored = inactive_vip(nombre="Sin Puntaje")
+    valuable = scored(inactive_vip(nombre="Mucho Valor"), 0.8, 500_000)
+    column = admin_client.get(reverse(CALL_LIST)).context["cl"].list_display.index("riesgo")
+    response = admin_client.get(reverse(CALL_LIST), {"o": str(column)})
+    assert list(response.context["cl"].result_list) == [valuable, cheap, unscored]
+    response = admin_client.get(reverse(CALL_LIST), {"o": f"-{column}"})
+    assert list(response.context["cl"].result_list) == [unscored, cheap, valuable]
