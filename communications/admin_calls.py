@@ -9,6 +9,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
+from django.db.models import F
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -41,15 +42,16 @@ class CallForm(forms.Form):
 class InactiveVipCallAdmin(PhoneSearchMixin, admin.ModelAdmin):
     # Compact: at 1366 px "Registrar llamada" must stay on screen; the name opens the call form too.
     # (Everyone here is a VIP: the segment is a filter, not a column.)
-    list_display = ["cliente", "contacto", "gasto", "ultima_visita", "ultima_llamada", "llamar"]
+    # The risk column carries the value (CLP paid in 365 days) and, unscored, the total spend.
+    list_display = ["cliente", "contacto", "riesgo", "ultima_visita", "ultima_llamada", "llamar"]
     list_display_links = None
     search_fields = ["nombre", "telefono", "email"]
     list_filter = [VipSegmentFilter]
     list_per_page = 50
 
     def get_ordering(self, request):
-        # Not called recently first, then the most valuable. A method, not ``ordering``:
-        # these are annotations, which the admin's system check cannot see.
+        # Not called recently first, then the most value at risk (churn probability × value).
+        # A method, not ``ordering``: these are annotations, which the admin's system check cannot see.
         return list(calls.CALL_ORDER)
 
     def get_queryset(self, request):
@@ -79,6 +81,24 @@ class InactiveVipCallAdmin(PhoneSearchMixin, admin.ModelAdmin):
             return number
         return format_html(
             '{}<br><strong class="call-flag" style="color:#ba2121">{}</strong>', number, " · ".join(flags)
+        )
+
+    # Highest risk × value first, unscored last (reversed: unscored first, as the lowest).
+    @admin.display(description=gettext_lazy("riesgo"), ordering=F("risk_value").desc(nulls_last=True))
+    def riesgo(self, obj):
+        # Band and probability, the value it puts at risk, and the stored reasons (Spanish).
+        label = calls.risk_label(obj.risk_band, obj.churn_probability)
+        if not label:
+            return format_html(
+                "{}<br><small>{}</small>", _("Sin perfil"), _("gasto total %(v)s") % {"v": clp(obj.total_spend)}
+            )
+        reasons = "; ".join(obj.risk_reasons or [])
+        return format_html(
+            '<strong class="risk risk-{}">{}</strong><br><small>{}</small>{}',
+            obj.risk_band,
+            label,
+            _("valor %(v)s (365 días)") % {"v": clp(obj.value_clp or 0)},
+            format_html('<br><small class="risk-reasons">{}</small>', reasons) if reasons else "",
         )
 
     @admin.display(description=gettext_lazy("segmento"), ordering="segment")

@@ -102,6 +102,7 @@ def dashboard_view(request):
             }
             for r in pending_by_segment()
         ],
+        "risk": dashboard.risk_by_segment(),
         "near_caps": near_caps,
         "near_caps_total": near_caps_total,
         "limits": _limits(),

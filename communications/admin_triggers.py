@@ -37,7 +37,16 @@ class TriggerSettingForm(forms.ModelForm):
 
     class Meta:
         model = TriggerSetting
-        fields = ["enabled", "delay_hours", "window_days", "send_hour", "segments", "channel", "template_variant"]
+        fields = [
+            "enabled",
+            "delay_hours",
+            "window_days",
+            "send_hour",
+            "segments",
+            "channel",
+            "template_variant",
+            "early_high_risk",
+        ]
 
     def clean_segments(self):
         # Stored in the list's order, so the row reads the same however the boxes were ticked.
@@ -133,4 +142,6 @@ class TriggerSettingAdmin(admin.ModelAdmin):
             lines.append((_("Canal"), obj.get_channel_display() or _("el del tipo de mensaje")))
         if "template_variant" in tunes and obj.template_variant:
             lines.append((_("Variante"), obj.template_variant))
+        if "early_high_risk" in tunes:
+            lines.append((_("Anticipada (riesgo alto)"), _("sí") if obj.early_high_risk else _("no")))
         return format_html_join(" · ", "<strong>{}</strong>: {}", ((str(a), str(b)) for a, b in lines))

@@ -7,7 +7,20 @@ in the client's history next to the campaign opens, clicks and replies.
 
 import datetime
 
-from django.db.models import BooleanField, Case, CharField, Exists, F, OuterRef, Q, Subquery, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.fields.json import KT
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -69,9 +82,12 @@ def inactive_vips(now=None, model=Cliente):
     Annotated with segment, visits, spend and last paid visit (``with_segments``), with
     ``phone_usable`` (a number that can be dialled), ``do_not_call`` (a DoNotCall code
     or None: the client withdrew consent) and with the time and outcome of their latest
-    call in the last RECENT_CALL_DAYS days (``last_call_at`` / ``last_call_outcome``).
+    call in the last RECENT_CALL_DAYS days (``last_call_at`` / ``last_call_outcome``),
+    and with the stored churn insight: ``risk_band``, ``churn_probability``, ``value_clp``
+    (CLP paid in the last 365 days), ``risk_reasons`` (Spanish) and ``risk_value`` =
+    churn probability × value (None when the client has no stored score).
     Order: callable clients first (usable phone, no opt-out), then not called recently,
-    then by spend. ``model`` lets the admin list its proxy.
+    then by risk × value (unscored last), then by spend. ``model`` lets the admin list its proxy.
     """
     now = now or timezone.now()
     upcoming = VentaReserva.objects.filter(cliente_id=OuterRef("pk"), fecha_reserva__gt=now).exclude(
@@ -105,16 +121,26 @@ def inactive_vips(now=None, model=Cliente):
                 default=Value(None),
                 output_field=CharField(),
             ),
+            # The stored insight (objectors have none): specs/insights.md, value = CLP paid in 365 days.
+            risk_band=F("insight__risk_band"),
+            churn_probability=F("insight__churn_probability"),
+            value_clp=F("insight__value_clp"),
+            risk_reasons=F("insight__reasons"),
+            risk_value=ExpressionWrapper(
+                F("insight__churn_probability") * F("insight__value_clp"), output_field=FloatField()
+            ),
         )
         .order_by(*CALL_ORDER, "pk")
     )
 
 
-# Whom to call first: reachable and willing, then not called lately, then the most valuable.
+# Whom to call first: reachable and willing, then not called lately, then the most value at risk
+# (churn probability × CLP paid in the last 365 days), then the biggest spenders.
 CALL_ORDER = (
     F("phone_usable").desc(),
     F("do_not_call").asc(nulls_first=True),
     F("last_call_at").asc(nulls_first=True),
+    F("risk_value").desc(nulls_last=True),
     F("total_spend").desc(),
 )
 
@@ -135,6 +161,15 @@ def register_call(cliente, outcome: str, notes: str, staff, *, campaign=None, no
 
 def do_not_call_label(code: str | None) -> str:
     return str(DO_NOT_CALL_LABELS.get(code, "")) if code else ""
+
+
+def risk_label(band: str | None, probability: float | None) -> str:
+    """The band and probability as staff read them ("alto (82 %)"), or "" without a stored score."""
+    from .insights.models import RiskBand
+
+    if not band or probability is None:
+        return ""
+    return f"{RiskBand(band).label} ({round(probability * 100)}\u00a0%)"
 
 
 def outcome_label(outcome: str | None) -> str:

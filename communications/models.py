@@ -444,6 +444,14 @@ class TriggerSetting(models.Model):
     segments = models.JSONField(_("segmentos"), default=list, blank=True)
     channel = models.CharField(_("canal"), max_length=5, choices=Channel.choices, blank=True, default="")
     template_variant = models.CharField(_("variante de plantilla"), max_length=20, blank=True, default="")
+    early_high_risk = models.BooleanField(
+        _("reactivación anticipada (riesgo alto, valor alto)"),
+        default=False,
+        help_text=_(
+            "Alcanza desde los 45 días sin visita pagada a clientes con riesgo de abandono alto y valor "
+            "(CLP pagados en 365 días) en el cuartil superior. El límite de una secuencia cada 90 días se mantiene."
+        ),
+    )
     updated_at = models.DateTimeField(_("actualizado"), auto_now=True)
 
     class Meta:

@@ -3,7 +3,8 @@
 Nothing is sent: the gate's "enqueue on commit" never fires in a rolled-back
 transaction, and delivery is simulated by moving due queued rows to ``sent``.
 Before rolling back, the invariants are checked on the simulated ledger: no
-client above any cap, no duplicated message, no blocked row without a reason.
+client above any cap, no marketing message outside the allowed hours, no
+duplicated message, no blocked row without a reason.
 """
 
 import datetime
@@ -16,8 +17,9 @@ from django.db.models import Count, Max, Q
 from . import actions
 from . import calendar as cal
 from .gate import promote_due
-from .kinds import KINDS
+from .kinds import KINDS, NEVER
 from .models import COUNTED_STATUSES, Category, Message, Reason, Status
+from .policy import in_open_hours
 from .triggers import TRIGGERS, run
 from .triggers.base import run_in_rollback
 
@@ -33,6 +35,8 @@ class SimulationResult:
     # Messages that never went because their time passed: (kind, first_reason) -> n. The first
     # decision says why (quiet hours, a cap...), which the final reason "expired" hides.
     expired_by_first_reason: Counter = field(default_factory=Counter)
+    # Messages sent at a random allowed hour by send-time exploration (specs/insights.md).
+    send_time_explored: int = 0
     violations: list = field(default_factory=list)
 
 
@@ -76,8 +80,9 @@ def outcome_of(status: str) -> str:
 
 
 def collect(messages, result: SimulationResult) -> None:
-    rows = messages.values_list("counts_on", "kind", "status", "reason", "first_reason")
-    for day, kind, status, reason, first_reason in rows.iterator():
+    rows = messages.values_list("counts_on", "kind", "status", "reason", "first_reason", "send_time_exploration")
+    for day, kind, status, reason, first_reason, explored in rows.iterator():
+        result.send_time_explored += bool(explored and status in SENT)
         key = (kind, outcome_of(status), reason)
         result.per_day[day][key] += 1
         result.totals[key] += 1
@@ -129,6 +134,12 @@ def check_invariants(messages) -> list[str]:
         for earlier, later in zip(days, days[cap.count :], strict=False):
             if (later - earlier).days < cap.days:
                 problems.append(f"cliente {c}: {cap.count + 1} × {k} en menos de {cap.days} días ({earlier}, {later})")
+    # Quiet hours: every marketing message that went had its slot inside the allowed hours
+    # (or its kind's closed-day window), wherever send time or a deferral moved it.
+    marketing = sent.filter(category=Category.MARKETING).exclude(when_capped=NEVER)
+    for cliente_id, kind, slot in marketing.values_list("cliente_id", "kind", "scheduled_for").iterator():
+        if not in_open_hours(KINDS[kind], slot):
+            problems.append(f"cliente {cliente_id}: {kind} fuera del horario permitido ({slot.isoformat()})")
     # No logical duplicate: one confirmation per booking, one reminder / follow-up per visit.
     repeated = (
         sent.filter(category=Category.TRANSACTIONAL, reserva__isnull=False)

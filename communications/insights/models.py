@@ -52,6 +52,8 @@ class ClientInsight(models.Model):
         _("riesgo"), max_length=5, choices=RiskBand.choices, blank=True, default="", db_index=True
     )
     value_clp = models.PositiveIntegerField(_("valor (CLP pagados en 365 días)"), default=0)
+    # The client's segment when scored: the dashboard groups the stored rows by it (one GROUP BY).
+    segment = models.CharField(_("segmento al puntuar"), max_length=30, blank=True, default="")
     reasons = models.JSONField(_("motivos"), default=list, blank=True)
     best_hour = models.PositiveSmallIntegerField(_("mejor hora de envío"), null=True, blank=True)
     best_hour_source = models.CharField(_("origen de la hora"), max_length=20, blank=True, default="")

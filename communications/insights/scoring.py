@@ -142,6 +142,8 @@ def train_and_score(now=None, chunk: int = 1000, progress=None) -> dict:
             .values_list("venta_reserva__cliente_id", "servicio_id")
         ):
             upcoming[str(cliente_id)].add(str(servicio_id))
+        # The segment as the CRM computes it, stored for the dashboard's risk-by-segment figure.
+        segments = dict(Cliente.objects.filter(pk__in=ids).with_segments().values_list("pk", "segment"))
         rows = []
         for pk in ids:
             key = str(pk)
@@ -156,6 +158,7 @@ def train_and_score(now=None, chunk: int = 1000, progress=None) -> dict:
                     churn_probability=probability,
                     risk_band=risk_band(probability),
                     value_clp=int(sum(a for d, a in past if d >= year_ago)),
+                    segment=segments.get(pk, ""),
                     reasons=churn.reasons(past, today) if past else [],
                     best_hour=policy(own),
                     best_hour_source="propia" if own else "población",
@@ -174,6 +177,7 @@ def train_and_score(now=None, chunk: int = 1000, progress=None) -> dict:
                     "churn_probability",
                     "risk_band",
                     "value_clp",
+                    "segment",
                     "reasons",
                     "best_hour",
                     "best_hour_source",

@@ -12,7 +12,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import BooleanField, Case, Count, Q, Subquery, Sum, Value, When
+from django.db.models import BooleanField, Case, Count, Max, Q, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.formats import get_format
 from django.utils.translation import gettext as _
@@ -201,6 +202,60 @@ def lift_dict(stat: LiftStat) -> dict:
         "treated": stat.treated_clients,
         "control": stat.control_clients,
     }
+
+
+@dataclass
+class SegmentRisk:
+    segment: str
+    label: str
+    clients: int  # clients with a stored score in the segment
+    at_risk: int  # of them, in the high band ("alto", P(churn) ≥ 0.7)
+    value_at_risk: int  # their value: CLP paid in the last 365 days (specs/insights.md)
+
+
+@dataclass
+class RiskFigure:
+    rows: list = field(default_factory=list)  # SegmentRisk, in the CRM's segment order
+    clients: int = 0
+    at_risk: int = 0
+    value_at_risk: int = 0
+    scored_at: datetime.datetime | None = None  # the latest scoring (the rows are as of then)
+
+
+def risk_by_segment() -> RiskFigure:
+    """Clients in the high churn band and the CLP they put at risk, per segment.
+
+    One GROUP BY over the stored ClientInsight rows (one per scored client, the
+    segment stored when scored); objectors have no row and are never counted.
+    """
+    from ..insights.models import ClientInsight, RiskBand
+
+    high = Q(risk_band=RiskBand.HIGH)
+    grouped = (
+        ClientInsight.objects.filter(churn_probability__isnull=False)
+        .values("segment")
+        .annotate(
+            clients=Count("pk"),
+            at_risk=Count("pk", filter=high),
+            value_at_risk=Coalesce(Sum("value_clp", filter=high), 0),
+            scored_at=Max("scored_at"),
+        )
+        .order_by()
+    )
+    order = {s: i for i, s in enumerate(SEGMENTS)}
+    figure = RiskFigure()
+    for row in sorted(grouped, key=lambda r: (order.get(r["segment"], len(order)), r["segment"])):
+        figure.rows.append(
+            SegmentRisk(
+                row["segment"], segment_label(row["segment"]), row["clients"], row["at_risk"], row["value_at_risk"]
+            )
+        )
+        figure.clients += row["clients"]
+        figure.at_risk += row["at_risk"]
+        figure.value_at_risk += row["value_at_risk"]
+        if figure.scored_at is None or row["scored_at"] > figure.scored_at:
+            figure.scored_at = row["scored_at"]
+    return figure
 
 
 @dataclass

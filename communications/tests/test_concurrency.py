@@ -87,3 +87,46 @@ def test_on_sqlite_immediate_transactions_make_the_gate_exact(sqlite_race_result
 def test_negative_control_on_sqlite_deferred_transactions_lose_requests(sqlite_race_results):
     # Without IMMEDIATE, racers that read first then write die with "database is locked".
     assert any("database is locked" in e for e in sqlite_race_results["daily_without_lock"]["errors"])
+
+
+# Send-time optimisation on: stored best hours, requests that opt in, a share exploring a random
+# allowed hour. The gate moves each slot first, then applies caps and quiet hours: still exact.
+# A small variant (5 repetitions, daily and batched) to keep CI time low.
+SEND_TIME_REPETITIONS = 5
+
+
+@pytest.fixture(scope="module")
+def send_time_race_results(postgres_url):
+    return run_race(
+        postgres_url,
+        "--send-time",
+        "--scratch",
+        "aremko_race_send_time",
+        "--scenarios",
+        "daily,batched",
+        "--repetitions",
+        str(SEND_TIME_REPETITIONS),
+        "--control-repetitions",
+        "3",
+    )
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("scenario, clients", [("daily", 1), ("batched", 6)])
+def test_with_send_time_on_every_cap_and_quiet_hour_stays_exact(send_time_race_results, scenario, clients):
+    result = send_time_race_results[scenario]
+    assert result["errors"] == []
+    assert len(result["ledger"]) == SEND_TIME_REPETITIONS
+    for rep in result["ledger"]:
+        assert rep["max_per_day"] == 2  # the daily cap, reached and never passed
+        assert rep["november"] == [8] * clients  # the monthly cap, exactly
+        assert rep["outside_hours"] == 0  # every counted message inside the allowed hours
+    # Send time really was in play: slots moved to the client's hour, and some explored.
+    assert sum(rep["send_time_moved"] for rep in result["ledger"]) > 0
+    assert sum(rep["explored"] for rep in result["ledger"]) > 0
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("scenario", ["daily", "batched"])
+def test_negative_control_with_send_time_without_the_lock_breaks_the_cap(send_time_race_results, scenario):
+    assert max(rep["max_per_day"] for rep in send_time_race_results[f"{scenario}_without_lock"]["ledger"]) > 2

@@ -58,6 +58,11 @@ def test_score_clients_stores_a_row_per_client_except_objectors(spa):
         assert 9 <= insight.best_hour <= 19
         assert spa["retired"].pk not in insight.recommendations
         assert insight.model_version
+    # The segment as the CRM computes it is stored too (the dashboard groups by it).
+    from ventas.models import Cliente
+
+    segments = dict(Cliente.objects.with_segments().values_list("pk", "segment"))
+    assert {pk: i.segment for pk, i in insights.items()} == {pk: segments[pk] for pk in insights}
     regular = insights[spa["regular"].pk]
     # Paid in the last 365 days: July 2024 (40.000) and March 2025 (70.000); the upcoming booking is unpaid.
     assert regular.value_clp == 110_000

@@ -1,6 +1,7 @@
 """simulate: 90 days of every trigger over demo data keeps every rule, and touches nothing real."""
 
 import io
+import random
 import uuid
 
 import pytest
@@ -13,6 +14,20 @@ from communications.tests.helpers import local, new_client
 from ventas.models import Cliente
 
 pytestmark = pytest.mark.django_db
+
+
+def store_best_hours(seed=3):
+    """A stored best hour for most clients (some have none), as score_clients leaves them."""
+    from communications.insights.models import ClientInsight
+
+    rng = random.Random(seed)
+    ClientInsight.objects.all().delete()
+    ClientInsight.objects.bulk_create(
+        [
+            ClientInsight(cliente_id=pk, best_hour=rng.choice([None, *range(9, 20)]))
+            for pk in Cliente.objects.order_by("pk").values_list("pk", flat=True)
+        ]
+    )
 
 
 @pytest.mark.slow
@@ -36,6 +51,21 @@ def test_ninety_days_over_demo_data_respect_every_cap_and_leave_no_trace():
     assert any(reason for (_k, _o, reason) in result.totals)  # something was held back, with its reason
 
 
+@pytest.mark.slow
+def test_with_send_time_on_every_cap_and_quiet_hour_still_holds(settings):
+    """A small variant of the run above: stored best hours for the clients and exploration on."""
+    settings.SEND_TIME_ENABLED = True
+    settings.SEND_TIME_EXPLORATION_SHARE = 0.25
+    call_command("seed_demo", "--clients", "60", "--seed", "11", "--today", "2026-11-25", stdout=io.StringIO())
+    store_best_hours()
+    result = simulate(14, local(2026, 11, 25, 0))
+    assert result.violations == []  # caps, quiet hours, duplicates: recomputed from the ledger
+    moved = sum(n for (_k, outcome, reason), n in result.totals.items() if outcome == "sent" and reason == "send_time")
+    assert moved > 0  # marketing went at the clients' own hours...
+    assert result.send_time_explored > 0  # ...and some at an explored hour
+    assert Message.objects.count() == 0
+
+
 def test_the_command_prints_spanish_totals_and_the_verdict():
     call_command("seed_demo", "--clients", "60", "--seed", "2", "--today", "2026-11-25", stdout=io.StringIO())
     out = io.StringIO()
@@ -54,6 +84,13 @@ def test_the_invariant_check_catches_a_cap_broken_behind_the_gates_back():
     forged.save()
     Message.objects.filter(cliente=ana).update(status="sent")
     assert any("SMS de marketing" in problem for problem in check_invariants(Message.objects.all()))
+
+
+def test_the_invariant_check_catches_a_marketing_message_sent_in_quiet_hours():
+    ana = new_client()
+    sent = api.send(ana, "manual", channel="sms", custom_text="x", now=local(2026, 11, 25, 10))
+    Message.objects.filter(pk=sent.message.pk).update(status="sent", scheduled_for=local(2026, 11, 25, 23))
+    assert any("fuera del horario permitido" in problem for problem in check_invariants(Message.objects.all()))
 
 
 def test_bad_arguments_are_clear():

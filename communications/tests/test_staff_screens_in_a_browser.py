@@ -33,6 +33,20 @@ def test_the_call_list_keeps_its_action_on_screen_at_1366_px_and_flags_who_not_t
     assert CHROMIUM.exists(), "Debian's chromium must be installed at /usr/bin/chromium (apt-get install chromium)"
     User.objects.create_superuser("marketing", "m@example.cl", "clave-segura-1")
     callable_ = inactive_vip(nombre="Valentina Fuenzalida Sotomayor", telefono="+56972815490")
+    # A stored churn score with its reasons: the widest risk cell staff will see.
+    from communications.insights.models import ClientInsight
+
+    ClientInsight.objects.create(
+        cliente=callable_,
+        churn_probability=0.82,
+        risk_band="alto",
+        value_clp=1_250_000,
+        reasons=[
+            "Sin visitas pagadas hace 210 días",
+            "Atrasado respecto a su ritmo habitual (cada 35 días)",
+            "Su último gasto fue menor que su promedio",
+        ],
+    )
     inactive_vip(nombre="Juan Arancibia Díaz", telefono=None)
     opted_out = inactive_vip(nombre="Rosa Espinoza Carrasco", telefono="+56942035461")
     api.opt_out(opted_out, channel="all")
@@ -104,6 +118,7 @@ def test_the_call_list_keeps_its_action_on_screen_at_1366_px_and_flags_who_not_t
             browser.close()
 
     assert "Valentina Fuenzalida Sotomayor" in first_row  # the one who may be called comes first
+    assert "alto (82\u00a0%)" in first_row and "Atrasado respecto a su ritmo habitual" in first_row
     assert any("Juan Arancibia Díaz" in t and "Sin teléfono" in t for t in row_texts[1:])
     assert any("Rosa Espinoza Carrasco" in t and "No contactar" in t for t in row_texts[1:])
     assert box is not None and box["x"] + box["width"] <= results["x"] + results["width"], (box, results)

@@ -171,3 +171,55 @@ def test_the_clients_name_opens_the_call_form(admin_client):
     html = admin_client.get(reverse(CALL_LIST)).content.decode()
     url = reverse("admin:ventas_inactivevipcall_change", args=[vip.pk])
     assert f'<a href="{url}">Valentina Inactiva</a>' in html
+
+
+def scored(cliente, probability, value, reasons=()):
+    from communications.insights.models import ClientInsight, risk_band
+
+    ClientInsight.objects.create(
+        cliente=cliente,
+        churn_probability=probability,
+        risk_band=risk_band(probability),
+        value_clp=value,
+        reasons=list(reasons),
+    )
+    return cliente
+
+
+def test_the_list_is_ordered_by_risk_times_value_after_the_existing_rules_and_shows_band_and_reasons(admin_client):
+    from communications import api
+
+    # Same visits and spend for all: only the stored risk × value separates them.
+    medium_but_valuable = scored(inactive_vip(nombre="Media Valiosa"), 0.5, 300_000)  # 150.000 at risk
+    high = scored(inactive_vip(nombre="Alta"), 0.9, 100_000, ["Sin visitas pagadas hace 200 días"])  # 90.000
+    high_but_cheap = scored(inactive_vip(nombre="Alta Barata"), 0.95, 50_000)  # 47.500
+    unscored = inactive_vip(nombre="Sin Puntaje")  # objector or not scored yet: after the scored ones
+    # The existing rules still come first: who must not be called, and who cannot be, go last.
+    opted_out = scored(inactive_vip(nombre="Baja Total"), 0.99, 900_000)
+    api.opt_out(opted_out, channel="all")
+    no_phone = scored(inactive_vip(nombre="Sin Fono", telefono=None), 0.99, 900_000)
+
+    rows = list(calls.inactive_vips(NOW))
+    assert rows == [medium_but_valuable, high, high_but_cheap, unscored, opted_out, no_phone]
+    assert rows[0].risk_value == pytest.approx(150_000)
+    assert rows[3].risk_value is None
+
+    response = admin_client.get(reverse(CALL_LIST))
+    assert list(response.context["cl"].result_list) == rows
+    html = response.content.decode()
+    assert "alto (90\u00a0%)" in html and "medio (50\u00a0%)" in html
+    assert "Sin visitas pagadas hace 200 días" in html
+    assert "valor $300.000 (365 días)" in html
+    assert "Sin perfil" in html
+    assert "No contactar (baja de promociones)" in html and "Sin teléfono</strong>" in html
+
+
+def test_sorting_by_the_risk_column_treats_unscored_clients_as_the_lowest(admin_client):
+    cheap = scored(inactive_vip(nombre="Poco Valor"), 0.9, 10_000)
+    unscored = inactive_vip(nombre="Sin Puntaje")
+    valuable = scored(inactive_vip(nombre="Mucho Valor"), 0.8, 500_000)
+    column = admin_client.get(reverse(CALL_LIST)).context["cl"].list_display.index("riesgo")
+    response = admin_client.get(reverse(CALL_LIST), {"o": str(column)})
+    assert list(response.context["cl"].result_list) == [valuable, cheap, unscored]
+    response = admin_client.get(reverse(CALL_LIST), {"o": f"-{column}"})
+    assert list(response.context["cl"].result_list) == [unscored, cheap, valuable]

@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 BATCH = 2000
 # The numbers a TriggerSetting row can tune; each trigger lists the ones it reads (``tunes``).
-TUNABLE = ("delay_hours", "window_days", "send_hour", "segments", "channel", "template_variant")
+TUNABLE = ("delay_hours", "window_days", "send_hour", "segments", "channel", "template_variant", "early_high_risk")
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,8 @@ class Defaults:
     segments: tuple[str, ...] = ()
     channel: str = ""
     template_variant: str = ""
+    # Reactivation only: also reach high-risk, high-value clients from 45 days (specs/insights.md).
+    early_high_risk: bool = False
 
 
 class Trigger:
@@ -66,6 +68,7 @@ class Trigger:
             segments=tuple(segments or self.defaults.segments),
             channel=row.channel,
             template_variant=row.template_variant,
+            early_high_risk=row.early_high_risk,
         )
 
     def due(self, now: datetime.datetime, config: Defaults) -> Iterator[MessageRequest]:  # pragma: no cover

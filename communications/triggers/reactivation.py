@@ -44,11 +44,13 @@ class ReactivationEmail(Trigger):
     name = "reactivation_email"
     help = _(
         "Ventana (días): días sin una visita pagada para considerar inactivo a un cliente (90). Como máximo "
-        "una secuencia (email y SMS) cada 90 días. También define la lista de llamadas a VIP inactivos."
+        "una secuencia (email y SMS) cada 90 días. También define la lista de llamadas a VIP inactivos. "
+        "Reactivación anticipada (desactivada por defecto): también alcanza desde los 45 días a clientes "
+        "con riesgo de abandono alto y valor (CLP pagados en 365 días) en el cuartil superior."
     )
     label = _("Reactivación por email")
     defaults = Defaults(window_days=90)
-    tunes = ("window_days", "send_hour", "segments")
+    tunes = ("window_days", "send_hour", "segments", "early_high_risk")
 
     def prepare(self, now, config, *, dry_run):
         # An email still waiting for its slot is withdrawn once the client books.
@@ -68,7 +70,14 @@ class ReactivationEmail(Trigger):
             kind=self.name,
             counts_on__gt=today - datetime.timedelta(days=sequence_days()),
         )
-        rows = Cliente.objects.with_segments().filter(paid_visits__gte=1, last_paid_visit__lte=cutoff)
+        inactive = Q(last_paid_visit__lte=cutoff)
+        if config.early_high_risk:
+            from ..insights.early import early_condition
+
+            early = early_condition(now)
+            if early is not None:
+                inactive |= early
+        rows = Cliente.objects.with_segments().filter(inactive, paid_visits__gte=1)
         if config.segments:
             rows = rows.filter(segment__in=config.segments)
         rows = rows.annotate(upcoming=Exists(upcoming), recent=Exists(recent)).filter(upcoming=False, recent=False)
