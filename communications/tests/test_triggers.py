@@ -155,7 +155,7 @@ def test_run_triggers_dry_run_writes_and_sends_nothing():
     vip_client(fecha_nacimiento=datetime.date(1990, 11, 25))
     out = io.StringIO()
     call_command("run_triggers", "--type", "all", "--dry-run", "--at", "2026-11-25 11:00", stdout=out)
-    assert "[simulación] birthday: birthday: 1 en cola" in out.getvalue()
+    assert "[simulación] Cumpleaños [birthday]: 1 en cola" in out.getvalue()
     assert Message.objects.count() == 0 and mail.outbox == [] and locmem.outbox == []
 
 
@@ -163,7 +163,7 @@ def test_run_triggers_for_real_at_a_local_time():
     vip = vip_client(fecha_nacimiento=datetime.date(1990, 11, 25))
     out = io.StringIO()
     call_command("run_triggers", "--type", "birthday", "--at", "2026-11-25 11:00", stdout=out)
-    assert "birthday: birthday: 1 en cola" in out.getvalue()
+    assert "Cumpleaños [birthday]: 1 en cola" in out.getvalue()
     assert len(messages(vip, "birthday")) == 1
 
 

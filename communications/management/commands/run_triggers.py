@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from communications import calendar as cal
+from communications.kinds import get_kind
 from communications.models import Reason
 from communications.triggers import TRIGGERS, run
 
@@ -43,11 +44,14 @@ class Command(BaseCommand):
         now = parse_local(at) if at else timezone.now()
         names = list(TRIGGERS) if type == "all" else [type]
         for name in names:
-            report = run(TRIGGERS[name], now, dry_run=dry_run)
-            self.stdout.write(("[simulación] " if dry_run else "") + f"{name}: " + summary(report))
+            trigger = TRIGGERS[name]
+            report = run(trigger, now, dry_run=dry_run)
+            # Staff read the Spanish name; the code in brackets is what --type takes.
+            heading = f"{trigger.label} [{name}]: "
+            self.stdout.write((_("[simulación] ") if dry_run else "") + heading + summary(report, name))
 
 
-def summary(report) -> str:
+def summary(report, trigger_name: str) -> str:
     if not report.counts:
         return _("nada pendiente") + (
             _(" (%d ya procesados)") % report.skipped_existing if report.skipped_existing else ""
@@ -57,5 +61,6 @@ def summary(report) -> str:
         label = f"{n} {STATUS.get(status, status)}"
         if reason:
             label += f" ({Reason(reason).label})"
-        parts.append(f"{kind}: {label}")
+        # A trigger with one kind needs no second name; the welcome series names its step.
+        parts.append(label if kind == trigger_name else f"{get_kind(kind).label}: {label}")
     return "; ".join(parts)
