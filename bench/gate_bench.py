@@ -176,7 +176,7 @@ def scale_main(args, parser) -> int:
         parser.error("--scale needs --database postgresql://... (the server's maintenance database)")
     sizes = [int(s.replace("_", "")) for s in args.scale.split(",")]
     workloads = args.workloads.split(",") if args.workloads else list(gate_scale.DEFAULT_WORKLOADS)
-    unknown = set(workloads) - set(gate_scale.WORKLOADS)
+    unknown = {w for w in workloads if w.partition(":")[0] not in gate_scale.WORKLOADS}
     if unknown:
         parser.error(f"unknown workloads: {', '.join(sorted(unknown))}")
     scratch = args.scratch if args.scratch != BENCH_DB else "gatescale"
@@ -206,7 +206,9 @@ def main(argv=None) -> int:
     parser.add_argument("--scale", help="comma-separated client counts: the scale benchmark (PostgreSQL only)")
     parser.add_argument("--runs", type=int, default=3, help="--scale: interleaved runs per size (median)")
     parser.add_argument(
-        "--workloads", help="--scale: comma-separated, among " + ", ".join(gate_scale.WORKLOADS), default=None
+        "--workloads",
+        help="--scale: comma-separated, among " + ", ".join(gate_scale.WORKLOADS) + " (gate:N: the first N clients)",
+        default=None,
     )
     parser.add_argument("--keep", action="store_true", help="--scale: keep the seeded databases")
     parser.add_argument("--reuse", action="store_true", help="--scale: reuse databases kept by --keep")
