@@ -9,7 +9,7 @@ over the year) and about 1.6 bookings per client over the last two years, so the
 segment annotations, the reactivation audience and the birthday sweep have real
 joins to do. Each measurement runs in a fresh child process against its size's
 database, after the message and limit tables are emptied, so its peak RSS
-(``ru_maxrss``) is that sweep's alone; the child also reports its RSS before the
+(VmHWM, what ``ru_maxrss`` reports) is that sweep's alone; the child also reports its RSS before the
 sweep, so the growth is visible apart from Django's own footprint.
 
 Runs are interleaved (run 1 at every size, then run 2, ...), so drift on a shared
@@ -19,10 +19,15 @@ largest size over the median rate at the smallest (target >= 80%).
 Workloads (all scheduled for later in the day, so the broker is never measured):
 - ``gate``: one marketing SMS for every client through the batched gate, fed by
   keyset pages of client ids (what a campaign or a sweep does, minus its audience query);
+  ``gate:N`` does the same for the first N clients only, with the base's full tables
+  (the rate at 1M clients when a whole 1M sweep does not fit in the time at hand);
 - ``campaign``: the same through ``campaigns.send`` (the audience query with segments, keyset pages);
 - ``birthday``, ``reactivation_email``, ``vip_newsletter``: ``triggers.run`` of that trigger.
-Rates are clients in the base per second (the sweeps read every client to find
-their audience; the audience each one found is reported beside it).
+Rates: clients decided per second for ``gate`` and ``campaign``; clients in the
+base per second for the trigger sweeps (they read every client to find their
+audience; the audience each one found is reported beside it). "last/first pages"
+is the rate over the last tenth of a gate sweep's pages over its first tenth: below
+100% when the cost per client grows as the message table fills.
 """
 
 import datetime
