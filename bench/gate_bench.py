@@ -1,6 +1,10 @@
 """Benchmark: schedule a marketing SMS for N clients through the gate, against a bare bulk insert.
 
     python -m bench.gate_bench --clients 10000 [--database postgresql://...] [--skip-single]
+    python -m bench.gate_bench --scale 10000,100000,1000000 --runs 3 --database postgresql://...
+
+With --scale, the gate and the trigger sweeps are measured at each size instead
+(clients/s, flatness, peak RSS): see bench/gate_scale.py.
 
 Every figure is a ratio against a baseline measured in the same run on the same
 database: a bare ``bulk_create`` of N Message rows (no locks, no reads, no
@@ -15,6 +19,8 @@ import sys
 import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+from bench import gate_scale
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DB = "aremko_bench"
@@ -165,6 +171,30 @@ def report(label: str, n: int, results: dict) -> str:
     return "\n".join(lines)
 
 
+def scale_main(args, parser) -> int:
+    if not (args.database or "").startswith(("postgres://", "postgresql://")):
+        parser.error("--scale needs --database postgresql://... (the server's maintenance database)")
+    sizes = [int(s.replace("_", "")) for s in args.scale.split(",")]
+    workloads = args.workloads.split(",") if args.workloads else list(gate_scale.DEFAULT_WORKLOADS)
+    unknown = {w for w in workloads if w.partition(":")[0] not in gate_scale.WORKLOADS}
+    if unknown:
+        parser.error(f"unknown workloads: {', '.join(sorted(unknown))}")
+    scratch = args.scratch if args.scratch != BENCH_DB else "gatescale"
+
+    def log(line):
+        print(line, file=sys.stderr, flush=True)
+
+    raw = gate_scale.run_scale(
+        args.database, scratch, sizes, args.runs, workloads, keep=args.keep, reuse=args.reuse, log=log
+    )
+    summary = gate_scale.summarise(raw)
+    print(f"### PostgreSQL, gate and sweeps at scale ({args.runs} interleaved runs per size)\n")
+    print(gate_scale.report(summary))
+    if args.json:
+        print(json.dumps({**raw, "summary": summary}))
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=10_000)
@@ -173,7 +203,18 @@ def main(argv=None) -> int:
     parser.add_argument("--chunk-size", type=int, default=2000)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--scratch", default=BENCH_DB, help="name of the scratch database (dropped and recreated)")
+    parser.add_argument("--scale", help="comma-separated client counts: the scale benchmark (PostgreSQL only)")
+    parser.add_argument("--runs", type=int, default=3, help="--scale: interleaved runs per size (median)")
+    parser.add_argument(
+        "--workloads",
+        help="--scale: comma-separated, among " + ", ".join(gate_scale.WORKLOADS) + " (gate:N: the first N clients)",
+        default=None,
+    )
+    parser.add_argument("--keep", action="store_true", help="--scale: keep the seeded databases")
+    parser.add_argument("--reuse", action="store_true", help="--scale: reuse databases kept by --keep")
     args = parser.parse_args(argv)
+    if args.scale:
+        return scale_main(args, parser)
     label = configure(args.database, args.scratch)
     results = run(args.clients, skip_single=args.skip_single, chunk_size=args.chunk_size)
     print(report(label, args.clients, results))

@@ -52,3 +52,28 @@ def test_bench_runs_on_postgresql(postgres_url):
     assert raw["database"] == "PostgreSQL"
     seconds, queries = raw["results"]["batched gate"]
     assert queries < 20  # one chunk: a handful of statements for 300 clients
+
+
+@pytest.mark.postgres
+def test_scale_mode_reports_rates_flatness_and_peak_memory_per_size(postgres_url):
+    table, raw = run_bench(
+        "--database",
+        postgres_url,
+        "--scale",
+        "150,300",
+        "--runs",
+        "1",
+        "--workloads",
+        "gate,birthday",
+        "--scratch",
+        "aremko_bench_scale_smoke",
+    )
+    assert "flatness gate:" in table and "peak RSS" in table
+    for workload in ("gate", "birthday"):
+        assert raw["summary"][workload]["flatness"] > 0
+        for figures in raw["results"][workload].values():
+            (run,) = figures
+            assert run["peak_rss_mb"] >= run["rss_before_mb"] > 0
+            assert run["published"] == 0  # everything scheduled: the broker is not what is measured
+    # The gate wrote one message per client.
+    assert [f[0]["written"] for f in raw["results"]["gate"].values()] == [150, 300]

@@ -3,7 +3,7 @@ import itertools
 import pytest
 
 from ventas.models import Cliente
-from ventas.segments import SEGMENTS, segment_for
+from ventas.segments import SEGMENTS, segment_for, segments_of
 from ventas.tests.factories import ClienteFactory, give_visits
 
 pytestmark = pytest.mark.django_db
@@ -72,3 +72,20 @@ def test_in_segments_filters_by_segment_name():
     give_visits(newbie, 1, 10_000)
     assert list(Cliente.objects.in_segments("vip_high_spend")) == [vip]
     assert list(Cliente.objects.in_segments("new_low_spend", "zero_spend")) == [newbie]
+
+
+def test_segments_of_some_clients_agree_with_the_sql_annotation(django_assert_num_queries):
+    grid = list(itertools.product([0, 1, 2, 6], [10_000, 60_000, 160_000]))
+    clients = []
+    for visits, spend in grid:
+        cliente = ClienteFactory()
+        give_visits(cliente, visits, spend // max(visits, 1) + 1)
+        give_visits(cliente, 1, 500_000, estado="cancelado")
+        clients.append(cliente)
+    ClienteFactory()  # not asked about: left out
+    asked = [c.pk for c in clients]
+    with django_assert_num_queries(1):
+        found = segments_of(asked)
+    expected = dict(Cliente.objects.filter(pk__in=asked).with_segments().values_list("pk", "segment"))
+    assert found == expected
+    assert "zero_spend" in found.values() and "vip_high_spend" in found.values()
