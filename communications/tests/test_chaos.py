@@ -57,3 +57,37 @@ def test_negative_control_without_the_call_marker_the_same_kill_sends_second_sms
     summary = run_chaos(chaos_postgres_url, chaos_redis_url, "--workers", "1", "--no-marker")
     assert summary["pending"] == 0
     assert summary["duplicates"] > 0, summary
+
+
+def test_a_worker_killed_before_the_provider_call_leaves_its_claimed_rows_to_be_sent_once(
+    chaos_postgres_url, chaos_redis_url
+):
+    summary = run_chaos(chaos_postgres_url, chaos_redis_url, "--workers", "1", "--kill-at", "before")
+    print(json.dumps(summary))  # the README's figures (pytest -s)
+    # The kill hit rows claimed but never marked nor handed to the provider.
+    assert summary["claimed_at_kill"] > 0, summary
+    assert summary["marked_at_kill"] == 0, summary
+    assert summary["received_at_kill"] == 0, summary
+    assert summary["pending"] == 0, summary
+    # Nothing was handed over, so nothing is ambiguous: every message is sent, once.
+    assert set(summary["statuses"]) <= {"sent", "delivered"}, summary
+    assert summary["never_received"] == 0, summary
+    assert summary["duplicates"] == 0, summary
+
+
+def test_a_worker_killed_after_the_provider_call_leaves_those_rows_unknown_never_resent(
+    chaos_postgres_url, chaos_redis_url
+):
+    summary = run_chaos(chaos_postgres_url, chaos_redis_url, "--workers", "1", "--kill-at", "after")
+    print(json.dumps(summary))  # the README's figures (pytest -s)
+    # The kill hit rows the provider had accepted and whose outcome was never written.
+    assert summary["received_at_kill"] > 0, summary
+    assert summary["pending"] == 0, summary
+    assert summary["duplicates"] == 0, summary
+    statuses = dict(summary["statuses"])
+    interrupted = statuses.pop("unknown:interrupted", 0)
+    # Every row the provider had received from the killed worker is "unknown", not resent
+    # (a row marked an instant before the kill but not yet sent is "unknown" too).
+    assert interrupted >= summary["received_at_kill"], summary
+    assert set(statuses) <= {"sent", "delivered"}, summary
+    assert summary["never_received"] <= interrupted - summary["received_at_kill"], summary
