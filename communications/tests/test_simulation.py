@@ -73,7 +73,7 @@ def test_an_outbox_expiry_the_gate_could_have_foreseen_is_flagged():
     result = SimulationResult(start=now, days=1)
     collect(Message.objects.all(), result)
     assert result.expired_knowable == {"manual": 1}
-    assert result.expired_late == {("manual", ""): 1}
+    assert result.expired_late == {("manual", Reason.QUIET_HOURS): 1}  # 08:00: first held by quiet hours
 
 
 def test_a_birthday_expired_on_a_sunday_is_counted_as_expired_because_of_the_closed_day():
