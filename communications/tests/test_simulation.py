@@ -8,8 +8,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from communications import api
-from communications.models import Message
-from communications.simulation import check_invariants, simulate
+from communications.models import Message, Reason, Status
+from communications.simulation import SimulationResult, check_invariants, collect, simulate
 from communications.tests.helpers import local, new_client
 from ventas.models import Cliente
 
@@ -71,8 +71,50 @@ def test_the_command_prints_spanish_totals_and_the_verdict():
     out = io.StringIO()
     call_command("simulate", "--days", "2", "--start", "2026-11-25 08:00", "--quiet", stdout=out)
     assert "Totales en 2 días:" in out.getvalue()
+    assert "Clientes sobre un límite: 0" in out.getvalue()
+    assert "Marketing enviado fuera del horario permitido: 0" in out.getvalue()
+    assert "Mensajes duplicados: 0" in out.getvalue()
+    assert "Expirados en la cola por una causa que el filtro conocía al decidir: 0" in out.getvalue()
+    assert "Cumpleaños:" in out.getvalue()
+    assert "Cumpleaños vencidos por horario (domingo, feriado o fuera de horario): 0" in out.getvalue()
     assert "Ningún cliente superó un límite" in out.getvalue()
     assert Message.objects.count() == 0
+
+
+@pytest.mark.slow
+def test_daily_triggers_run_once_a_day_give_the_same_ledger_as_running_every_hour():
+    # Across a month, a quarter and a holiday (1 January), so the newsletter, loyalty and
+    # birthday triggers all fire; the daily cadence must not change a single outcome.
+    call_command("seed_demo", "--clients", "80", "--seed", "5", "--today", "2026-12-30", stdout=io.StringIO())
+    start = local(2026, 12, 30, 0)
+    daily, hourly = simulate(4, start), simulate(4, start, every_hour=True)
+    assert daily.totals == hourly.totals
+    assert daily.per_day == hourly.per_day
+    assert {k for (k, _o, _r) in daily.totals} >= {"vip_newsletter", "loyalty_rewards"}
+
+
+def test_an_outbox_expiry_the_gate_could_have_foreseen_is_flagged():
+    ana = new_client()
+    now = local(2027, 3, 1, 8)
+    sent = api.send(ana, "manual", channel="sms", custom_text="x", expires_at=local(2027, 3, 2, 0), now=now)
+    # As a gate without decision-time expiry would leave it: scheduled after its expiry, expired later.
+    Message.objects.filter(pk=sent.message.pk).update(
+        status=Status.EXPIRED, reason=Reason.EXPIRED, scheduled_for=local(2027, 3, 2, 9)
+    )
+    result = SimulationResult(start=now, days=1)
+    collect(Message.objects.all(), result)
+    assert result.expired_knowable == {"manual": 1}
+    assert result.expired_late == {("manual", Reason.QUIET_HOURS): 1}  # 08:00: first held by quiet hours
+
+
+def test_a_birthday_expired_on_a_sunday_is_counted_as_expired_because_of_the_closed_day():
+    ana = new_client()
+    sunday = local(2027, 3, 7, 14)
+    sent = api.send(ana, "birthday", expires_at=local(2027, 3, 8, 0), now=sunday)
+    Message.objects.filter(pk=sent.message.pk).update(status=Status.EXPIRED, reason=Reason.EXPIRED)
+    result = SimulationResult(start=sunday, days=1)
+    collect(Message.objects.all(), result)
+    assert result.birthdays_expired == {"closed_day": 1}
 
 
 def test_the_invariant_check_catches_a_cap_broken_behind_the_gates_back():

@@ -49,6 +49,10 @@ class Trigger:
     defaults = Defaults()
     # The settings this trigger reads; the admin shows and edits only these.
     tunes: tuple[str, ...] = TUNABLE
+    # True when what is due depends only on the local date (and the data), not the hour: one run
+    # per local day finds all of it. Beat still runs it hourly (a sweep missed by downtime catches
+    # up); the simulator, which has no downtime and changes no sales data, runs it once a day.
+    daily: bool = False
 
     def config(self) -> Defaults:
         row = TriggerSetting.objects.filter(name=self.name).first()

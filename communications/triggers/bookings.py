@@ -38,9 +38,11 @@ class BookingConfirmation(Trigger):
 
     def due(self, now, config, venta_ids=None):
         today = cal.localdate(now)
+        # The sweep reads only bookings made inside its window; the signal path names its bookings.
+        booked_since = None if venta_ids is not None else now - datetime.timedelta(days=config.window_days)
         first = [
             visit
-            for visit in first_visits(today, today + datetime.timedelta(days=400), venta_ids)
+            for visit in first_visits(today, today + datetime.timedelta(days=400), venta_ids, booked_since)
             if visit.starts_at > now
             and (venta_ids is not None or visit.booked_at >= now - datetime.timedelta(days=config.window_days))
         ]
@@ -58,10 +60,10 @@ class BookingConfirmation(Trigger):
             )
 
 
-def first_visits(first_day, last_day, venta_ids=None):
+def first_visits(first_day, last_day, venta_ids=None, booked_since=None):
     """The earliest visit of each booking in the range: what a confirmation talks about."""
     earliest = {}
-    for visit in visits(first_day=first_day, last_day=last_day, venta_ids=venta_ids):
+    for visit in visits(first_day=first_day, last_day=last_day, venta_ids=venta_ids, booked_since=booked_since):
         if visit.venta_id not in earliest or visit.starts_at < earliest[visit.venta_id].starts_at:
             earliest[visit.venta_id] = visit
     return earliest.values()

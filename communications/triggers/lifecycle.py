@@ -6,7 +6,8 @@ queries); the runner drops keys already used, so hourly runs are cheap.
 
 import datetime
 
-from django.db.models import Min, Q
+from django.db.models import CharField, Exists, Min, OuterRef, Q, Value
+from django.db.models.functions import Cast, Concat
 from django.utils.translation import gettext_lazy as _
 
 from ventas.models import Cliente, VentaReserva
@@ -14,6 +15,7 @@ from ventas.segments import SEGMENTS, ZERO_SPEND
 
 from .. import calendar as cal
 from ..gate import MessageRequest
+from ..models import Message
 from .base import Defaults, Trigger, quarter_label, send_time
 
 VIP_SEGMENTS = tuple(s for s in SEGMENTS if s.startswith("vip_"))
@@ -33,19 +35,27 @@ class Welcome(Trigger):
     label = _("Serie de bienvenida")
     defaults = Defaults(window_days=2)
     tunes = ("window_days", "send_hour")
+    daily = True
     steps = (1, 7, 30)
 
     def due(self, now, config):
         today = cal.localdate(now)
         oldest = today - datetime.timedelta(days=max(self.steps) + config.window_days)
+        since = cal.at_local(oldest, datetime.time.min)
+        # Only clients with a booking made since then can have their first one since then: a cheap
+        # WHERE before the per-client aggregate, so an hourly sweep does not aggregate the whole base.
+        recent = VentaReserva.objects.filter(cliente_id=OuterRef("pk"), fecha_creacion__gte=since).exclude(
+            estado_pago=VentaReserva.EstadoPago.CANCELADO
+        )
         first_bookings = (
-            Cliente.objects.annotate(
+            Cliente.objects.filter(Exists(recent))
+            .annotate(
                 first_booking=Min(
                     "ventareserva__fecha_creacion",
                     filter=~Q(ventareserva__estado_pago=VentaReserva.EstadoPago.CANCELADO),
                 )
             )
-            .filter(first_booking__gte=cal.at_local(oldest, datetime.time.min))
+            .filter(first_booking__gte=since)
             .values_list("pk", "first_booking")
         )
         for cliente_id, first_booking in first_bookings.iterator(chunk_size=2000):
@@ -77,6 +87,7 @@ class Birthday(Trigger):
     label = _("Cumpleaños")
     defaults = Defaults(segments=tuple(s for s in SEGMENTS if s != ZERO_SPEND))
     tunes = ("send_hour", "segments", "template_variant")
+    daily = True
 
     def due(self, now, config):
         today = cal.localdate(now)
@@ -120,6 +131,7 @@ class SegmentPeriodic(Trigger):
     kind = ""
     period = "month"
     tunes = ("window_days", "send_hour", "segments")
+    daily = True
 
     def period_label(self, day: datetime.date) -> str:
         return day.strftime("%Y-%m") if self.period == "month" else quarter_label(day)
@@ -130,7 +142,11 @@ class SegmentPeriodic(Trigger):
         if today < first_day:
             return
         label = self.period_label(today)
-        rows = Cliente.objects.in_segments(*config.segments).values_list("pk", flat=True)
+        # Clients already decided this period (sent, waiting or blocked) are left out in SQL, before
+        # the segment aggregate: after the period's first sweep, the hourly ones read almost nothing.
+        key = Concat(Value(f"{self.kind}:"), Cast(OuterRef("pk"), CharField()), Value(f":{label}"))
+        decided = Message.objects.filter(idempotency_key=key)
+        rows = Cliente.objects.exclude(Exists(decided)).in_segments(*config.segments).values_list("pk", flat=True)
         for cliente_id in rows.iterator(chunk_size=2000):
             yield MessageRequest(
                 cliente_id=cliente_id,

@@ -10,10 +10,12 @@ At most one sequence per 90 days (a rolling cap, kinds.py), whatever the quarter
 
 import datetime
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import CharField, Exists, OuterRef, Q, Value
+from django.db.models.functions import Cast, Concat
 from django.utils.translation import gettext_lazy as _
 
 from ventas.models import Cliente, VentaReserva
+from ventas.segments import PAID_STATES
 
 from .. import actions
 from .. import calendar as cal
@@ -71,13 +73,20 @@ class ReactivationEmail(Trigger):
             counts_on__gt=today - datetime.timedelta(days=sequence_days()),
         )
         inactive = Q(last_paid_visit__lte=cutoff)
+        early = None
         if config.early_high_risk:
             from ..insights.early import early_condition
 
             early = early_condition(now)
-            if early is not None:
-                inactive |= early
-        rows = Cliente.objects.with_segments().filter(inactive, paid_visits__gte=1)
+        paid = VentaReserva.objects.filter(cliente_id=OuterRef("pk"), estado_pago__in=PAID_STATES)
+        rows = Cliente.objects.filter(Exists(paid))
+        if early is None:
+            # Implied by the aggregate conditions below, but in WHERE: the aggregate then reads only
+            # clients with a paid visit and none after the cutoff, not the whole base every hour.
+            rows = rows.exclude(Exists(paid.filter(fecha_reserva__gt=cutoff)))
+        else:
+            inactive |= early  # early clients did visit after the cutoff: no such narrowing
+        rows = rows.with_segments().filter(inactive, paid_visits__gte=1)
         if config.segments:
             rows = rows.filter(segment__in=config.segments)
         rows = rows.annotate(upcoming=Exists(upcoming), recent=Exists(recent)).filter(upcoming=False, recent=False)
@@ -122,9 +131,17 @@ class ReactivationSms(Trigger):
             converted_at__isnull=True,
         )
         no_usable_email = Q(status=Status.BLOCKED, reason__in=UNUSABLE_EMAIL, created_at__gte=now - window)
+        # An email whose SMS step was already decided is left out in SQL (its key is known).
+        key = Concat(
+            Value(f"{self.name}:"),
+            Cast(OuterRef("cliente_id"), CharField()),
+            Value(":"),
+            Cast(OuterRef("pk"), CharField()),
+        )
         emails = (
             Message.objects.filter(kind=ReactivationEmail.name)
             .filter(silent_after_email | no_usable_email)
+            .exclude(Exists(Message.objects.filter(idempotency_key=key)))
             .annotate(booked=responded_since())
             .filter(booked=False)
             .values_list("pk", "cliente_id")

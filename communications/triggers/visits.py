@@ -32,8 +32,8 @@ class Visit:
         }
 
 
-def visits(*, first_day: datetime.date, last_day: datetime.date, venta_ids=None) -> list[Visit]:
-    """Visits of non-cancelled bookings between two local dates (inclusive)."""
+def visits(*, first_day: datetime.date, last_day: datetime.date, venta_ids=None, booked_since=None) -> list[Visit]:
+    """Visits of non-cancelled bookings between two local dates (inclusive); ``booked_since``: made since then."""
     rows = (
         ReservaServicio.objects.filter(fecha_agendamiento__range=(first_day, last_day))
         .exclude(venta_reserva__estado_pago=VentaReserva.EstadoPago.CANCELADO)
@@ -50,6 +50,8 @@ def visits(*, first_day: datetime.date, last_day: datetime.date, venta_ids=None)
     )
     if venta_ids is not None:
         rows = rows.filter(venta_reserva_id__in=venta_ids)
+    if booked_since is not None:
+        rows = rows.filter(venta_reserva__fecha_creacion__gte=booked_since)
     grouped: dict[tuple[int, datetime.date], Visit] = {}
     for venta_id, cliente_id, booked_at, day, hora, servicio, duracion in rows:
         start = cal.at_local(day, hora)

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from communications.models import Reason
 from communications.progress import progress
@@ -48,11 +49,9 @@ class Command(BaseCommand):
         self.stdout.write(_("Totales en %(d)d días:") % {"d": days})
         for (kind, outcome, reason), n in sorted(result.totals.items()):
             self.stdout.write(f"  {kind:<22} {n:>6}  {label(outcome, reason)}")
-        if result.expired_by_first_reason:
-            self.stdout.write(_("Expirados sin enviar, por motivo de la primera decisión:"))
-            for (kind, first_reason), n in sorted(result.expired_by_first_reason.items()):
-                why = Reason(first_reason).label if first_reason else _("sin demora (programado a tiempo)")
-                self.stdout.write(f"  {kind:<22} {n:>6}  {why}")
+        self.report_checks(result)
+        self.report_expired(result)
+        self.report_birthdays(result)
         if result.violations:
             for problem in result.violations:
                 self.stderr.write(problem)
@@ -65,3 +64,65 @@ class Command(BaseCommand):
                 )
             )
         )
+
+    def report_checks(self, result):
+        self.stdout.write(_("Verificaciones:"))
+        for name, text in CHECKS.items():
+            self.stdout.write(f"  {text}: {len(result.problems.get(name, []))}")
+
+    def report_expired(self, result):
+        at_decision = sum(result.expired_at_decision.values())
+        late = sum(result.expired_late.values())
+        self.stdout.write(
+            _(
+                "Vencidos: %(d)d rechazados al decidir (su próxima hora permitida era posterior al vencimiento), "
+                "%(l)d expirados en la cola."
+            )
+            % {"d": at_decision, "l": late}
+        )
+        for kind, n in sorted(result.expired_at_decision.items()):
+            self.stdout.write(f"  {kind:<22} {n:>6}  " + _("rechazados al decidir"))
+        for (kind, first_reason), n in sorted(result.expired_late.items()):
+            why = Reason(first_reason).label if first_reason else _("sin demora (programado a tiempo)")
+            self.stdout.write(
+                f"  {kind:<22} {n:>6}  " + _("expirados en la cola; primera decisión: %(w)s") % {"w": why}
+            )
+        knowable = sum(result.expired_knowable.values())
+        self.stdout.write(
+            _("Expirados en la cola por una causa que el filtro conocía al decidir: %(n)d") % {"n": knowable}
+        )
+
+    def report_birthdays(self, result):
+        sent = sum(n for (outcome, _r), n in result.birthdays.items() if outcome == "sent")
+        total = sum(result.birthdays.values())
+        self.stdout.write(_("Cumpleaños: %(t)d saludos decididos, %(s)d enviados.") % {"t": total, "s": sent})
+        for (outcome, reason), n in sorted(result.birthdays.items()):
+            if outcome != "sent":
+                self.stdout.write(f"  {n:>6}  {label(outcome, reason)}")
+        expired = sum(result.birthdays_expired.values())
+        self.stdout.write(_("  Cumpleaños vencidos sin enviar: %(n)d") % {"n": expired})
+        for cause, n in sorted(result.birthdays_expired.items()):
+            self.stdout.write(f"    {n:>6}  {birthday_cause_label(cause)}")
+        by_hours = result.birthdays_expired["closed_day"] + result.birthdays_expired["quiet_hours"]
+        self.stdout.write(
+            _("  Cumpleaños vencidos por horario (domingo, feriado o fuera de horario): %(n)d") % {"n": by_hours}
+        )
+
+
+CHECKS = {
+    "caps": gettext_lazy("Clientes sobre un límite"),
+    "quiet_hours": gettext_lazy("Marketing enviado fuera del horario permitido"),
+    "duplicates": gettext_lazy("Mensajes duplicados"),
+    "unexplained": gettext_lazy("Bloqueos sin motivo"),
+    "expired_knowable": gettext_lazy("Vencimientos previsibles que no se rechazaron al decidir"),
+}
+
+
+def birthday_cause_label(cause: str) -> str:
+    if cause == "closed_day":
+        return _("domingo o feriado")
+    if cause == "quiet_hours":
+        return _("fuera de horario")
+    if not cause:
+        return _("sin demora (no salió a tiempo)")
+    return Reason(cause).label
