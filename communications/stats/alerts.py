@@ -201,7 +201,7 @@ def queue_check(now) -> Finding:
 
 
 def sweep_check(now) -> Finding:
-    runs = sweeps.last_runs(now)
+    runs = sweeps.last_runs(now)  # the check's clock, not the wall clock (a late check, a test)
     silent = [t for t in settings.ALERT_WATCHED_SWEEPS if t not in runs or runs[t].started_at < now - SWEEP_SILENCE]
     if not silent:
         return Finding("sweep_silent", CLEAR, Alert.Severity.CRITICAL)
@@ -244,15 +244,33 @@ def paused_check(now) -> Finding:
 
 
 def template_check(now) -> Finding:
-    n = Message.objects.filter(reason=Reason.TEMPLATE_ERROR, closed_at__gt=now - timedelta(hours=24)).count()
+    """Messages stopped by their template in the last 24 hours, by kind and channel.
+
+    The one banner about broken templates (the replies work's older live notice was
+    removed): it names the kinds to fix, as that notice did, and resolves by itself.
+    """
+    from communications.kinds import KINDS
+    from communications.models import Channel
+    from communications.template_checks import recent_template_failures
+
+    failures = recent_template_failures(now)
+    n = sum(count for _kind, _channel, count in failures)
     if not n:
         return Finding("template_error", CLEAR, Alert.Severity.WARNING)
+    listed = ", ".join(
+        f"{KINDS[kind].label if kind in KINDS else kind} ({Channel(channel).label}): {count}"
+        for kind, channel, count in failures
+    )
     return Finding(
         "template_error",
         FIRE,
         Alert.Severity.WARNING,
         n,
-        _("%(n)d mensajes bloqueados por una plantilla que no se puede usar: revise las plantillas.") % {"n": n},
+        _(
+            "Mensajes detenidos por un error en su plantilla: %(list)s. Corrige la plantilla: "
+            "los siguientes mensajes de ese tipo también se bloquearán."
+        )
+        % {"list": listed},
     )
 
 
