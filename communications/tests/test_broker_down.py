@@ -8,6 +8,7 @@ Redis server stopped and started again (communications/tests/chaos_faults.py, ``
 """
 
 import logging
+import os
 import socket
 from datetime import timedelta
 
@@ -35,6 +36,8 @@ def _closed_port() -> int:
 
 
 def _point_broker_at(url):
+    if "CELERY_BROKER_URL" in os.environ:  # Celery reads the environment before its configuration
+        os.environ["CELERY_BROKER_URL"] = url
     app.conf.broker_url = url
     kombu_pools.reset()
     app._pool = None
@@ -42,11 +45,18 @@ def _point_broker_at(url):
 
 
 @pytest.fixture
-def broker_down():
-    """The app's broker is a Redis URL nobody answers; back to the in-memory broker afterwards."""
+def broker_down(monkeypatch):
+    """The app's broker is a Redis URL nobody answers; back to the configured broker afterwards.
+
+    Celery reads CELERY_BROKER_URL from the environment before its own configuration (CI
+    sets it to the system Redis), so the variable follows the broker while the test runs.
+    """
     saved = app.conf.broker_url
-    _point_broker_at(f"redis://127.0.0.1:{_closed_port()}/0")
+    dead = f"redis://127.0.0.1:{_closed_port()}/0"
+    monkeypatch.setenv("CELERY_BROKER_URL", dead)
+    _point_broker_at(dead)
     yield
+    monkeypatch.undo()
     _point_broker_at(saved)
 
 
