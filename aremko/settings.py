@@ -63,7 +63,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_celery_beat",
     "csp",
-    "auditlog",
+    "aremko.apps.AuditlogEnEspanol",  # django-auditlog, named in Spanish
     "ventas",
     "communications",
 ]

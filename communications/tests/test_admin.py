@@ -153,3 +153,10 @@ def test_staff_settle_an_unknown_send_and_a_failed_one_frees_the_cap(admin_clien
     from communications import api
 
     assert api.explain(ana, "manual", "sms", now=local(2026, 11, 25, 11)).status == "queued"
+
+
+@pytest.mark.django_db
+def test_the_admin_index_names_the_audit_log_in_spanish(admin_client):
+    page = admin_client.get("/admin/").content.decode()
+    assert "Historial de cambios" in page
+    assert "Audit log" not in page and "AUDIT LOG" not in page
