@@ -1,11 +1,29 @@
 """The Celery application. Configuration lives in Django settings (CELERY_*)."""
 
+import gc
 import os
 
 from celery import Celery
+from celery.signals import worker_init, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aremko.settings")
 
 app = Celery("aremko")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_init.connect
+@worker_process_init.connect
+def freeze_startup_heap(**_kwargs) -> None:
+    """Move what is alive once the worker (or a pool process) has started out of the collector's sight.
+
+    Django, Celery and our modules leave a few hundred thousand long-lived objects, and
+    every full collection walked all of them: a sweep's message rows live for a whole chunk,
+    reach the oldest generation and trigger full collections about once per 1,000 clients.
+    Frozen, each of those collections took 7 ms instead of 76 ms and a gate sweep ran about
+    40% faster (bench.gate_scale, which freezes the same way). Frozen objects are still
+    freed by reference counting; only cycles among them wait for gc.unfreeze().
+    """
+    gc.collect()
+    gc.freeze()

@@ -75,3 +75,21 @@ def test_the_gate_snapshots_the_e164_destination():
     outcome = api.send(cliente, "appointment_reminder", key="r:1")
     assert outcome.status == "queued"
     assert outcome.message.destination == "+56987654321"
+
+
+def test_the_parse_cache_is_bounded_and_invisible_to_the_garbage_collector(monkeypatch, settings):
+    """A 1M-client sweep fills the cache: it must stay bounded and hold nothing the collector walks."""
+    import gc
+
+    from communications.channels.sms import phones
+
+    monkeypatch.setattr(phones, "_E164_CACHE", {})
+    monkeypatch.setattr(phones, "_E164_CACHE_SIZE", 3)
+    for n in range(10):
+        assert sms_destination(f"+5699000000{n}") == f"+5699000000{n}"
+        assert len(phones._E164_CACHE) <= 3
+    assert sms_destination("abc") == ""
+    assert not gc.is_tracked(phones._E164_CACHE)  # only strings: full collections skip it
+    # The format is applied on every call, not cached with the number.
+    settings.SMS_DESTINATION_FORMAT = "digits"
+    assert sms_destination("+56990000009") == "56990000009"

@@ -6,8 +6,6 @@ with +569 followed by eight digits. Foreign numbers must be valid and typed as
 mobile (or "fixed line or mobile", which is how several countries report them).
 """
 
-from functools import lru_cache
-
 import phonenumbers
 from django.conf import settings
 
@@ -19,7 +17,6 @@ _MOBILE_TYPES = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberTy
 FORMATS = ("e164", "digits")
 
 
-@lru_cache(maxsize=200_000)  # parsing costs ~0.1 ms; sweeps see the same numbers again and again
 def sms_number(telefono: str | None) -> phonenumbers.PhoneNumber | None:
     """The parsed number if it can receive SMS (a valid Chilean or foreign mobile), else None."""
     number = parse_phone(telefono)
@@ -31,18 +28,41 @@ def sms_number(telefono: str | None) -> phonenumbers.PhoneNumber | None:
     return number if phonenumbers.number_type(number) in _MOBILE_TYPES else None
 
 
-def format_destination(number: phonenumbers.PhoneNumber, fmt: str | None = None) -> str:
+# Parsing costs ~0.1 ms and sweeps see the same numbers again and again, so answers are
+# cached. A plain dict of strings, not functools.lru_cache of parsed numbers: a 1M-client
+# sweep fills the cache, and the collector walks every tracked object on each full
+# collection (lru_cache's links and PhoneNumber objects are tracked; a dict holding only
+# strings is not). With 200,000 parsed numbers cached, a quarter of a sweep went to the
+# collector. When full, the cache starts over: cheap, bounded, and a sweep reads in
+# client order, so it seldom needs an old entry again.
+_E164_CACHE: dict[str, str] = {}
+_E164_CACHE_SIZE = 200_000
+
+
+def _e164(telefono: str | None) -> str:
+    """E.164 form of an SMS-capable number, or ""."""
+    key = telefono or ""
+    e164 = _E164_CACHE.get(key)
+    if e164 is None:
+        number = sms_number(telefono)
+        e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) if number is not None else ""
+        if len(_E164_CACHE) >= _E164_CACHE_SIZE:
+            _E164_CACHE.clear()
+        _E164_CACHE[key] = e164
+    return e164
+
+
+def _formatted(e164: str, fmt: str | None = None) -> str:
     fmt = fmt or settings.SMS_DESTINATION_FORMAT
     if fmt not in FORMATS:
         raise ValueError(f"SMS_DESTINATION_FORMAT must be one of {FORMATS}, not {fmt!r}")
-    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return e164 if fmt == "e164" else e164.lstrip("+")
 
 
 def sms_destination(telefono: str | None) -> str:
     """The provider's destination for an SMS-capable number, or "" if it cannot receive SMS."""
-    number = sms_number(telefono)
-    return format_destination(number) if number is not None else ""
+    e164 = _e164(telefono)
+    return _formatted(e164) if e164 else ""
 
 
 def same_destination(a: str | None, b: str | None) -> bool:
