@@ -207,7 +207,8 @@ def test_the_consent_recheck_costs_the_same_queries_for_ten_or_forty_messages(se
     assert queries_for(10) == queries_for(40)
 
 
-def test_emails_of_a_batch_share_one_smtp_connection(smtp_server):
+def test_emails_of_a_batch_share_one_smtp_connection(smtp_server, settings):
+    settings.EMAIL_MARK_CHUNK = 3  # two chunks: the second is composed while the first is on the wire
     messages = [
         queue(new_client(), channel="email", subject="Novedades", custom_text=PERSONAL, kind="campaign")
         for _ in range(4)
@@ -238,6 +239,24 @@ def test_one_refused_address_does_not_fail_the_rest_of_the_email_batch(smtp_serv
     rows = in_order(messages)
     assert [m.status for m in rows] == [Status.SENT, Status.FAILED, Status.SENT]
     assert rows[1].reason == Reason.EMAIL_UNDELIVERABLE
+
+
+def test_a_misconfigured_email_backend_mid_batch_holds_every_unsent_message_unmarked(smtp_server, settings):
+    settings.EMAIL_MARK_CHUNK = 2
+    messages = [
+        queue(new_client(), channel="email", subject="Hola", custom_text=PERSONAL, kind="campaign") for _ in range(5)
+    ]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = True  # Django refuses both: a configuration error
+
+    report = batch_delivery.deliver_batch("email", "marketing", now=WED)
+
+    assert report.outcomes == {"paused": 5} and report.requests == 1  # one attempt, then nothing more tried
+    assert smtp_server.received == []
+    rows = in_order(messages)
+    assert {m.status for m in rows} == {Status.SENDING}
+    assert all(m.provider_call_started_at is None and m.attempts == 0 for m in rows)  # held, never "unknown"
+    assert {m.reason for m in rows} == {Reason.PROVIDER_MISCONFIGURED}
 
 
 class WorkerKilled(BaseException):
