@@ -25,5 +25,8 @@ def freeze_startup_heap(**_kwargs) -> None:
     40% faster (bench.gate_scale, which freezes the same way). Frozen objects are still
     freed by reference counting; only cycles among them wait for gc.unfreeze().
     """
-    gc.collect()
-    gc.freeze()
+    from django.conf import settings
+
+    if settings.WORKER_GC_FREEZE:
+        gc.collect()
+        gc.freeze()

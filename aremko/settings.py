@@ -241,6 +241,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = TIME_ZONE
+# Workers gc.freeze() their startup objects (aremko/celery.py): full collections then skip them.
+WORKER_GC_FREEZE = env.bool("WORKER_GC_FREEZE", default=True)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Three queues, each with its own worker process (Procfile), so that a confirmation never
 # waits behind a marketing batch and a "BAJA" reply poll never waits behind either.

@@ -24,6 +24,9 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 # test says so; the Celery integration tests start a real worker on Redis.
 CELERY_BROKER_URL = "memory://localhost/"
 CELERY_TASK_ALWAYS_EAGER = False
+# A test worker started inside pytest (celery.contrib.testing.start_worker) fires the same
+# signals as a real one; it must not freeze the test process's heap. Set it back to test it.
+WORKER_GC_FREEZE = False
 # WhiteNoise serves collected files in production; tests never collect them.
 MIDDLEWARE = [m for m in MIDDLEWARE if not m.startswith("whitenoise.")]  # noqa: F405
 

@@ -210,8 +210,11 @@ def _setup():
     import django
 
     django.setup()
+    from django.conf import settings
+
     from aremko.celery import freeze_startup_heap
 
+    settings.WORKER_GC_FREEZE = True  # settings_test turns it off for pytest's in-process workers
     freeze_startup_heap()  # as a worker process does before its first sweep
 
 

@@ -90,3 +90,21 @@ def test_a_worker_on_the_transactional_queue_sends_confirmations_and_takes_no_ma
         kombu_pools.reset()
         app.conf.update(saved)
         _forget_connections(app)
+
+
+def test_a_worker_freezes_its_startup_heap_unless_told_not_to(settings):
+    """Full collections in a worker skip what was alive at start (bench.gate_scale: 7 ms instead of 76 ms)."""
+    import gc
+
+    from celery.signals import worker_init, worker_process_init
+
+    settings.WORKER_GC_FREEZE = False  # what settings_test says: pytest's own heap stays unfrozen
+    worker_process_init.send(sender="test")
+    assert gc.get_freeze_count() == 0
+
+    settings.WORKER_GC_FREEZE = True
+    try:
+        worker_init.send(sender=None)
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
