@@ -95,16 +95,27 @@ def test_a_worker_on_the_transactional_queue_sends_confirmations_and_takes_no_ma
 def test_a_worker_freezes_its_startup_heap_unless_told_not_to(settings):
     """Full collections in a worker skip what was alive at start (bench.gate_scale: 7 ms instead of 76 ms)."""
     import gc
+    import weakref
 
     from celery.signals import worker_init, worker_process_init
 
+    from aremko.celery import freeze_startup_heap
+
+    def receivers(signal):
+        return [r() if isinstance(r, weakref.ReferenceType) else r for _key, r in signal.receivers]
+
+    # Wired to the worker's start and to each pool process's (not sent here: Celery's Django
+    # fixup listens to the same signals and would close this process's connections).
+    assert freeze_startup_heap in receivers(worker_init)
+    assert freeze_startup_heap in receivers(worker_process_init)
+
     settings.WORKER_GC_FREEZE = False  # what settings_test says: pytest's own heap stays unfrozen
-    worker_process_init.send(sender="test")
+    freeze_startup_heap()
     assert gc.get_freeze_count() == 0
 
     settings.WORKER_GC_FREEZE = True
     try:
-        worker_init.send(sender=None)
+        freeze_startup_heap()
         assert gc.get_freeze_count() > 10_000
     finally:
         gc.unfreeze()
