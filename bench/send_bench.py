@@ -7,7 +7,8 @@ A real ``celery -A aremko worker`` (prefork, --worker-processes) on Redis sends 
 fake Redvoiss answering after ``--delay`` seconds (default 50 ms, like a WAN provider)
 and to an aiosmtpd sink on loopback. For each path the rows are queued through the
 gate first (publishing held back), then the clock starts, the send tasks are published
-(one per message, or one per batch) and it stops when the receivers hold every message.
+(one per message, or one per batch) and it stops when no row is left pending (every
+message has its outcome written; the receivers then count what they got).
 Workloads: SMS with one shared text (a campaign), SMS with personalised texts, and email.
 Email is also measured through django-post-office (queue + ``send_queued(processes=1)``,
 the same composed message with CSS inlined, the same sink), when it is installed
@@ -137,7 +138,7 @@ class Bench:
             settings.SEND_MODE = mode
             started = time.perf_counter()
             dispatch.enqueue(ids)
-            done = h.wait_until(lambda: h.pending_count(ids) == 0, timeout=self.args.timeout, step=0.05)
+            done = h.wait_until(lambda: not still_pending(), timeout=self.args.timeout, step=0.05)
             elapsed = time.perf_counter() - started
         finally:
             worker.stop()
@@ -215,6 +216,20 @@ class Bench:
             "duplicates": sum(n - 1 for n in counts if n > 1),
             "lost": sum(1 for n in counts if n == 0),
         }
+
+
+def still_pending() -> bool:
+    """Whether any row still waits for its outcome; the clock stops when none does.
+
+    The table holds only this run's rows (``Bench.queue`` empties it first), so the poll
+    needs no id list. It used to filter on the run's ids: for 2,000 ids that took 7 ms of
+    this process's CPU every 50 ms, holding the interpreter lock that the receivers
+    (the SMTP sink's and the fake Redvoiss's threads, in this process) need to answer the
+    workers, so the poll slowed the very paths it timed. Now it takes 0.3 ms.
+    """
+    from communications.models import Message
+
+    return Message.objects.filter(status__in=("scheduled", "queued", "sending")).exists()
 
 
 def ratio(a: float, b: float) -> float:
