@@ -208,7 +208,7 @@ def test_the_consent_recheck_costs_the_same_queries_for_ten_or_forty_messages(se
 
 
 def test_emails_of_a_batch_share_one_smtp_connection(smtp_server, settings):
-    settings.EMAIL_MARK_CHUNK = 3  # two chunks: the second is composed while the first is on the wire
+    settings.EMAIL_MARK_CHUNK = 3  # two chunks, marked and recorded apart: still one connection
     messages = [
         queue(new_client(), channel="email", subject="Novedades", custom_text=PERSONAL, kind="campaign")
         for _ in range(4)

@@ -52,8 +52,8 @@ def _e164(telefono: str | None) -> str:
     return e164
 
 
-def _formatted(e164: str, fmt: str | None = None) -> str:
-    fmt = fmt or settings.SMS_DESTINATION_FORMAT
+def _formatted(e164: str) -> str:
+    fmt = settings.SMS_DESTINATION_FORMAT
     if fmt not in FORMATS:
         raise ValueError(f"SMS_DESTINATION_FORMAT must be one of {FORMATS}, not {fmt!r}")
     return e164 if fmt == "e164" else e164.lstrip("+")
