@@ -118,7 +118,9 @@ def export_view(request):
     now = timezone.now()
     _form, start, end, channel = chosen_range(request, now)
     figures = dashboard.figures(start, end, channel, now=now)
-    response = HttpResponse(export.csv_bytes(figures), content_type="text/csv; charset=utf-8")
+    response = HttpResponse(
+        export.csv_bytes(figures, dashboard.risk_by_segment()), content_type="text/csv; charset=utf-8"
+    )
     name = f"comunicaciones_{start:%Y%m%d}_{end:%Y%m%d}{'_' + channel if channel else ''}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

@@ -1,4 +1,8 @@
-"""The dashboard's CSV: one row per segment × channel with the KPI and ROI figures.
+"""The dashboard's CSV: one row per segment × channel with the KPI, ROI and churn-risk figures.
+
+The risk columns belong to the segment (as of the latest client scoring, not the
+chosen period), so both channels of a segment repeat them, like the incremental
+revenue columns.
 
 UTF-8 with a BOM, ``;``-separated, decimal commas and Spanish headers: what
 Chilean Excel opens with accents and numbers intact.
@@ -10,7 +14,7 @@ import io
 from django.utils.translation import gettext as _
 
 from . import kpis
-from .dashboard import CHANNEL_LABELS, lift_dict, segment_label
+from .dashboard import CHANNEL_LABELS, RiskFigure, lift_dict, segment_label
 
 
 def headers() -> list[str]:
@@ -41,6 +45,9 @@ def headers() -> list[str]:
         _("Intervalo 95% superior CLP"),
         _("Veredicto"),
         _("Periodo del efecto incremental"),
+        _("Clientes puntuados"),
+        _("Clientes en riesgo alto de abandono"),
+        _("Valor en riesgo CLP (pagado en 365 días)"),
     ]
 
 
@@ -56,12 +63,14 @@ def _pct(r: kpis.Rate) -> str:
     return _num(None if r.value is None else r.value * 100)
 
 
-def rows(figures: dict) -> list[list[str]]:
+def rows(figures: dict, risk: RiskFigure | None = None) -> list[list[str]]:
     lift = figures["lift"]
+    risk_of = {r.segment: r for r in (risk.rows if risk else [])}
     out = []
     for (segment, channel), s in sorted(kpis.group(figures["rows"], "segment", "channel").items()):
         stat = lift.by_segment.get(segment)
         inc = lift_dict(stat) if stat else {}
+        at_risk = risk_of.get(segment)
         out.append(
             [
                 segment_label(segment),
@@ -90,14 +99,17 @@ def rows(figures: dict) -> list[list[str]]:
                 _num(inc.get("high"), 0),
                 inc.get("verdict", ""),
                 lift.period if stat else "",
+                _num(at_risk.clients) if at_risk else "",
+                _num(at_risk.at_risk) if at_risk else "",
+                _num(at_risk.value_at_risk) if at_risk else "",
             ]
         )
     return out
 
 
-def csv_bytes(figures: dict) -> bytes:
+def csv_bytes(figures: dict, risk: RiskFigure | None = None) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(headers())
-    writer.writerows(rows(figures))
+    writer.writerows(rows(figures, risk))
     return buffer.getvalue().encode("utf-8-sig")

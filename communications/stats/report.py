@@ -147,7 +147,7 @@ def build(week: str, *, now=None) -> Report:
         text=render_to_string("communications/email/weekly_report.txt", context),
         html=render_to_string("communications/email/weekly_report.html", context),
         csv_name=f"comunicaciones_{week}.csv",
-        csv=export.csv_bytes(current),
+        csv=export.csv_bytes(current, dashboard.risk_by_segment()),  # risk: as of the latest scoring
     )
 
 

@@ -68,3 +68,31 @@ def test_without_scores_the_dashboard_says_so(client):
     client.force_login(staff_user())
     html = client.get(URL).content.decode()
     assert "Aún no hay clientes puntuados" in html
+
+
+def test_the_csv_carries_each_segments_risk_figures(client, insights):
+    """Staff who export the dashboard get the at-risk figure too (as of the latest scoring)."""
+    import csv
+    import datetime
+    import io
+
+    import time_machine
+
+    from .dashboard_helpers import healthy_week
+
+    with time_machine.travel(datetime.datetime(2026, 11, 30, 18, tzinfo=datetime.UTC), tick=False):
+        healthy_week(datetime.date(2026, 11, 29))  # SMS to regular_medium_spend, email to vip_high_spend
+        client.force_login(staff_user())
+        response = client.get(f"{URL}export.csv", {"desde": "2026-11-01", "hasta": "2026-11-30"})
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    header, body = rows[0], rows[1:]
+    assert header[-3:] == [
+        "Clientes puntuados",
+        "Clientes en riesgo alto de abandono",
+        "Valor en riesgo CLP (pagado en 365 días)",
+    ]
+    assert {r[0]: r[-3:] for r in body} == {
+        "Regular · gasto medio": ["2", "1", "60000"],
+        "VIP · gasto alto": ["3", "2", "1000000"],
+    }
