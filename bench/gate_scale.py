@@ -329,8 +329,10 @@ class _Pages:
 
 
 def _gate(n: int, now, pages: _Pages, limit: int | None = None) -> int:
-    from communications.gate import MessageRequest, request_messages
+    from communications.gate import request_messages
     from ventas.models import Cliente
+
+    from .gate_bench import campaign_sms_requests
 
     at = cal_at(now)
     last, done = 0, 0
@@ -342,21 +344,7 @@ def _gate(n: int, now, pages: _Pages, limit: int | None = None) -> int:
         )
         if not ids:
             return done
-        request_messages(
-            [
-                MessageRequest(
-                    cliente_id=cid,
-                    kind="campaign",
-                    channel="sms",
-                    idempotency_key=f"scale:{cid}",
-                    at=at,
-                    custom_text="Hola {{ nombre }}, novedades en Aremko Spa.",
-                )
-                for cid in ids
-            ],
-            now=now,
-            chunk_size=PAGE,
-        )
+        request_messages(campaign_sms_requests(ids, "scale", at), now=now, chunk_size=PAGE)
         done += len(ids)
         pages.mark(done)
         last = ids[-1]

@@ -239,19 +239,8 @@ class DataRightsRequestAdmin(admin.ModelAdmin):
         if request.POST.get("confirmar") != "BORRAR":
             from ventas.models import Cliente
 
-            return TemplateResponse(
-                request,
-                "admin/communications/erase_confirm.html",
-                {
-                    **self.admin_site.each_context(request),
-                    "title": _("Borrar datos personales"),
-                    "clientes": Cliente.objects.filter(pk__in=[r.cliente_id_ref for r in chosen]),
-                    "selected": [r.pk for r in chosen],
-                    "action_name": "answer_with_erasure",
-                    "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-                    "opts": self.model._meta,
-                },
-            )
+            clientes = Cliente.objects.filter(pk__in=[r.cliente_id_ref for r in chosen])
+            return _erase_confirmation(self, request, clientes, [r.pk for r in chosen], "answer_with_erasure")
         _erase_each(self, request, [(r.cliente_id_ref, r) for r in chosen])
         return None
 
@@ -321,6 +310,23 @@ def _erase_each(modeladmin, request, pairs) -> None:
         )
 
 
+def _erase_confirmation(modeladmin, request, clientes, selected: list, action_name: str) -> TemplateResponse:
+    """The page that asks staff to type BORRAR before an erasure (the same for both entry points)."""
+    return TemplateResponse(
+        request,
+        "admin/communications/erase_confirm.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "title": _("Borrar datos personales"),
+            "clientes": clientes,
+            "selected": selected,
+            "action_name": action_name,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "opts": modeladmin.model._meta,
+        },
+    )
+
+
 @admin.action(description=gettext_lazy("Exportar datos personales (ZIP)"), permissions=["export_personal_data"])
 def export_personal_data(modeladmin, request, queryset):
     if queryset.count() != 1:
@@ -332,19 +338,7 @@ def export_personal_data(modeladmin, request, queryset):
 @admin.action(description=gettext_lazy("Borrar datos personales (irreversible)"), permissions=["erase_client"])
 def erase_personal_data(modeladmin, request, queryset):
     if request.POST.get("confirmar") != "BORRAR":
-        return TemplateResponse(
-            request,
-            "admin/communications/erase_confirm.html",
-            {
-                **modeladmin.admin_site.each_context(request),
-                "title": _("Borrar datos personales"),
-                "clientes": queryset,
-                "selected": [c.pk for c in queryset],
-                "action_name": "erase_personal_data",
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-                "opts": modeladmin.model._meta,
-            },
-        )
+        return _erase_confirmation(modeladmin, request, queryset, [c.pk for c in queryset], "erase_personal_data")
     _erase_each(modeladmin, request, [(c.pk, None) for c in queryset])
     return None
 
