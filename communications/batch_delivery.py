@@ -25,7 +25,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Case, F, Value, When
+from django.db.models import Expression, F
 from django.utils import timezone
 
 from ventas.models import CampaignInteraction
@@ -149,10 +149,36 @@ def mark_calls_started(messages, token, now) -> set[int]:
     return set(mine.filter(provider_call_started_at=now).values_list("pk", flat=True))
 
 
-def per_row(pairs, values, name: str) -> Case:
-    """``CASE id WHEN … THEN …`` giving each row of ``pairs`` its own value of field ``name``."""
-    whens = [When(pk=m.pk, then=Value(v)) for (m, _r), v in zip(pairs, values, strict=True)]
-    return Case(*whens, output_field=Message._meta.get_field(name))
+class PerRow(Expression):
+    """``CASE id WHEN … THEN … ELSE <column> END``: each row's own value of one field, in one UPDATE.
+
+    Django's ``Case(When(pk=…))`` says the same, but resolves every ``When`` as a filter
+    (a Q, a lookup, a WHERE node): for a chunk of emails that was a fifth of a sending
+    worker's CPU. The values are prepared by the field, as ``Value`` would, and bound as
+    parameters; a row not listed keeps its value.
+    """
+
+    def __init__(self, values: list[tuple[int, object]], field):
+        super().__init__(output_field=field)
+        self.values, self.target = values, field
+
+    def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
+        return self  # nothing to resolve: the id column, literal parameters and this field's column
+
+    def as_sql(self, compiler, connection):
+        quote = connection.ops.quote_name
+        params = []
+        for pk, value in self.values:
+            params += [pk, self.target.get_db_prep_save(value, connection)]
+        whens = " ".join(["WHEN %s THEN %s"] * len(self.values))
+        sql = f"CASE {quote(Message._meta.pk.column)} {whens} ELSE {quote(self.target.column)} END"
+        return connection.ops.unification_cast_sql(self.target) % sql, params
+
+
+def per_row(pairs, values, name: str) -> PerRow:
+    """Each row of ``pairs`` (message, result) gets its own value of field ``name``."""
+    rows = [(m.pk, v) for (m, _r), v in zip(pairs, values, strict=True)]
+    return PerRow(rows, Message._meta.get_field(name))
 
 
 # --- the batch -----------------------------------------------------------------------

@@ -230,6 +230,25 @@ def test_emails_of_a_batch_share_one_smtp_connection(smtp_server, settings):
     assert {m.status for m in in_order(messages)} == {Status.SENT}
 
 
+def test_per_row_values_reach_only_their_rows_whatever_they_hold():
+    """The one-UPDATE outcome write binds each row's values as parameters: quotes, percent
+    signs, line breaks and NULL arrive as given, and a row not listed keeps its own."""
+    rows = [queue(new_client(), custom_text=PERSONAL) for _ in range(3)]
+    bystander = queue(new_client(), custom_text=PERSONAL)
+    Message.objects.filter(pk=bystander.pk).update(body="sin cambios", segments=7)
+    texts = ['it\'s 100% "quoted" %s; --', "ñandú 🌿\nsegunda línea", ""]
+    pairs = [(m, None) for m in rows]
+
+    Message.objects.filter(pk__in=[m.pk for m in [*rows, bystander]]).update(
+        body=batch_delivery.per_row(pairs, texts, "body"),
+        segments=batch_delivery.per_row(pairs, [1, None, 3], "segments"),
+    )
+
+    after = in_order([*rows, bystander])
+    assert [m.body for m in after] == [*texts, "sin cambios"]
+    assert [m.segments for m in after] == [1, None, 3, 7]
+
+
 def test_one_refused_address_does_not_fail_the_rest_of_the_email_batch(smtp_server):
     bad = new_client(email="nadie@example.cl")
     smtp_server.refuse["nadie@example.cl"] = "550 5.1.1 User unknown"
