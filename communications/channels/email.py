@@ -18,13 +18,14 @@ SMTP answers are classified once, here, by phase and code:
 
 import logging
 import re
-import secrets
 import smtplib
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 
 from ..models import Reason
+from . import email_wire
 from .email_compose import ComposedEmail, compose
 from .errors import AmbiguousError, ChannelError, ConfigurationError, PermanentError, TransientError
 from .receipt import Receipt
@@ -105,21 +106,8 @@ def classify_send_error(exc: Exception) -> ChannelError:
     raise exc
 
 
-def mime_boundary(parts) -> str:
-    """A multipart boundary in the standard library's own shape, absent from every part.
-
-    Left to itself, the generator picks one and compiles a new regular expression per
-    message to prove it absent: a millisecond an email, the largest single cost of
-    building one. A plain substring test over the encoded parts is as safe (stricter).
-    """
-    while True:
-        boundary = f"{'=' * 15}{secrets.randbits(63):019d}=="
-        if not any(boundary in part for part in parts):
-            return boundary
-
-
 class OutgoingEmail(EmailMultiAlternatives):
-    """Django's email, with its MIME boundaries chosen up front (see ``mime_boundary``)."""
+    """Django's email, with its MIME boundaries chosen up front (see ``email_wire.mime_boundary``)."""
 
     def message(self):
         msg = super().message()
@@ -127,8 +115,37 @@ class OutgoingEmail(EmailMultiAlternatives):
             leaves = [str(p.get_payload()) for p in msg.walk() if not p.is_multipart()]
             for part in msg.walk():
                 if part.is_multipart():
-                    part.set_boundary(mime_boundary(leaves))
+                    part.set_boundary(email_wire.mime_boundary(leaves))
         return msg
+
+
+def as_django_email(message, composed: ComposedEmail) -> EmailMultiAlternatives:
+    """The composed message as Django's object, for backends that read its fields."""
+    email = OutgoingEmail(
+        subject=composed.subject,
+        body=composed.text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[message.destination],
+        headers=composed.headers,
+    )
+    email.attach_alternative(composed.html, "text/html")
+    return email
+
+
+def transmit(connection, message, composed: ComposedEmail) -> None:
+    """Hand one composed email to an open backend; SMTP and socket errors propagate as raised.
+
+    Django's own SMTP backend gets the bytes written by channels.email_wire, straight on its
+    session (what its ``send_messages`` would do after building them the slow way). Any
+    other backend, a subclass included (it may change how it sends), gets Django's object.
+    """
+    if type(connection) is SmtpBackend and connection.connection is not None:
+        envelope_from = email_wire.sender(settings.DEFAULT_FROM_EMAIL)
+        envelope_to = email_wire.address(message.destination)
+        connection.connection.sendmail(envelope_from, [envelope_to], email_wire.as_bytes(composed, message.destination))
+        return
+    if not connection.send_messages([as_django_email(message, composed)]):
+        raise AmbiguousError("the email backend reported nothing sent")
 
 
 class EmailService:
@@ -137,22 +154,8 @@ class EmailService:
     def __init__(self, connection=None):
         self.connection = connection
 
-    def build(
-        self, message, subject: str, body: str, templates: dict | None = None
-    ) -> tuple[EmailMultiAlternatives, ComposedEmail]:
-        composed = compose(message, subject, body, templates)
-        email = OutgoingEmail(
-            subject=composed.subject,
-            body=composed.text,
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[message.destination],
-            headers=composed.headers,
-        )
-        email.attach_alternative(composed.html, "text/html")
-        return email, composed
-
     def send(self, message, subject: str, body: str) -> Receipt:
-        email, composed = self.build(message, subject, body)
+        composed = compose(message, subject, body)
         try:
             connection = self.connection or get_connection(fail_silently=False)
         except (ImportError, ValueError) as exc:  # a bad EMAIL_BACKEND path, or both TLS and SSL on
@@ -162,13 +165,11 @@ class EmailService:
         except (smtplib.SMTPException, OSError) as exc:
             raise classify_open_error(exc) from exc
         try:
-            sent = connection.send_messages([email])
+            transmit(connection, message, composed)
         except (smtplib.SMTPException, OSError) as exc:
             raise classify_send_error(exc) from exc
         finally:
             self._close(connection)
-        if not sent:
-            raise AmbiguousError("the email backend reported nothing sent")
         return Receipt(provider="email", body=composed.text, message_id=composed.message_id[:100])
 
     @staticmethod
@@ -188,7 +189,6 @@ class EmailBatch:
     """
 
     def __init__(self, templates: dict | None = None):
-        self.service = EmailService()
         self.connection = None
         self.templates = templates  # the batch's template cache (rendering.Renderer)
 
@@ -212,11 +212,11 @@ class EmailBatch:
         self.connection = connection
 
     def send(self, message, subject: str, body: str) -> Receipt:
-        email, composed = self.service.build(message, subject, body, self.templates)
+        composed = compose(message, subject, body, self.templates)
         if self.connection is None:
             self._open()
         try:
-            sent = self.connection.send_messages([email])
+            transmit(self.connection, message, composed)
         except (smtplib.SMTPException, OSError) as exc:
             error = classify_send_error(exc)
             # A refusal leaves the session usable (smtplib resets it); anything else may not.
@@ -224,8 +224,6 @@ class EmailBatch:
                 EmailService._close(self.connection)
                 self.connection = None
             raise error from exc
-        if not sent:
-            raise AmbiguousError("the email backend reported nothing sent")
         return Receipt(provider="email", body=composed.text, message_id=composed.message_id[:100])
 
 
