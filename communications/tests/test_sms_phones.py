@@ -83,13 +83,13 @@ def test_the_parse_cache_is_bounded_and_invisible_to_the_garbage_collector(monke
 
     from communications.channels.sms import phones
 
-    monkeypatch.setattr(phones, "_E164_CACHE", {})
-    monkeypatch.setattr(phones, "_E164_CACHE_SIZE", 3)
+    monkeypatch.setattr(phones._e164, "answers", {})
+    monkeypatch.setattr(phones._e164, "size", 3)
     for n in range(10):
         assert sms_destination(f"+5699000000{n}") == f"+5699000000{n}"
-        assert len(phones._E164_CACHE) <= 3
+        assert len(phones._e164.answers) <= 3
     assert sms_destination("abc") == ""
-    assert not gc.is_tracked(phones._E164_CACHE)  # only strings: full collections skip it
+    assert not gc.is_tracked(phones._e164.answers)  # only strings: full collections skip it
     # The format is applied on every call, not cached with the number.
     settings.SMS_DESTINATION_FORMAT = "digits"
     assert sms_destination("+56990000009") == "56990000009"

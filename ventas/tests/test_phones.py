@@ -28,3 +28,17 @@ def test_masked_phone_keeps_only_prefix_and_last_two_digits():
     assert mask_phone("+56987654321") == "+56…21"
     assert "8765" not in mask_phone("+56987654321")
     assert mask_phone(None) == "-"
+
+
+def test_answers_are_cached_in_a_bounded_dict_of_strings(monkeypatch):
+    import gc
+
+    from ventas import phones
+
+    monkeypatch.setattr(phones._normalized, "answers", {})
+    monkeypatch.setattr(phones._normalized, "size", 2)
+    for raw in ("987654321", "abc", "+56 9 8765 4321", "987654321", "abc"):
+        assert normalize_phone(raw) == (None if raw == "abc" else "+56987654321")
+        assert len(phones._normalized.answers) <= 2
+    assert not gc.is_tracked(phones._normalized.answers)
+    assert normalize_phone("011 5491123456789", region="US") == "+5491123456789"  # another region: not cached

@@ -9,7 +9,7 @@ mobile (or "fixed line or mobile", which is how several countries report them).
 import phonenumbers
 from django.conf import settings
 
-from ventas.phones import parse_phone
+from ventas.phones import PhoneCache, parse_phone
 
 _MOBILE_TYPES = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
 # Redvoiss was observed with "+569XXXXXXXX" and, in one docstring, "569XXXXXXXX".
@@ -28,28 +28,13 @@ def sms_number(telefono: str | None) -> phonenumbers.PhoneNumber | None:
     return number if phonenumbers.number_type(number) in _MOBILE_TYPES else None
 
 
-# Parsing costs ~0.1 ms and sweeps see the same numbers again and again, so answers are
-# cached. A plain dict of strings, not functools.lru_cache of parsed numbers: a 1M-client
-# sweep fills the cache, and the collector walks every tracked object on each full
-# collection (lru_cache's links and PhoneNumber objects are tracked; a dict holding only
-# strings is not). With 200,000 parsed numbers cached, a quarter of a sweep went to the
-# collector. When full, the cache starts over: cheap, bounded, and a sweep reads in
-# client order, so it seldom needs an old entry again.
-_E164_CACHE: dict[str, str] = {}
-_E164_CACHE_SIZE = 200_000
+def _sms_e164(telefono: str) -> str:
+    number = sms_number(telefono)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) if number is not None else ""
 
 
-def _e164(telefono: str | None) -> str:
-    """E.164 form of an SMS-capable number, or ""."""
-    key = telefono or ""
-    e164 = _E164_CACHE.get(key)
-    if e164 is None:
-        number = sms_number(telefono)
-        e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) if number is not None else ""
-        if len(_E164_CACHE) >= _E164_CACHE_SIZE:
-            _E164_CACHE.clear()
-        _E164_CACHE[key] = e164
-    return e164
+# E.164 form of an SMS-capable number, or "" (see PhoneCache for why a plain bounded dict).
+_e164 = PhoneCache(_sms_e164)
 
 
 def _formatted(e164: str) -> str:
@@ -61,7 +46,7 @@ def _formatted(e164: str) -> str:
 
 def sms_destination(telefono: str | None) -> str:
     """The provider's destination for an SMS-capable number, or "" if it cannot receive SMS."""
-    e164 = _e164(telefono)
+    e164 = _e164(telefono or "")
     return _formatted(e164) if e164 else ""
 
 
