@@ -42,12 +42,19 @@ def split_links(text: str) -> list[tuple[str, bool]]:
     return parts
 
 
-def unsubscribe_url(message) -> str:
-    return absolute(reverse("communications:unsubscribe", args=[tokens.make(tokens.UNSUBSCRIBE, message.public_id)]))
+def unsubscribe_token(message) -> str:
+    return tokens.make(tokens.UNSUBSCRIBE, message.public_id)
 
 
-def one_click_url(message) -> str:
-    token = tokens.make(tokens.UNSUBSCRIBE, message.public_id)
+# A marketing email carries three unsubscribe links (the footer's page, the one-click
+# header, the mailto). They may share one token, signed once (email_compose.compose).
+def unsubscribe_url(message, token: str | None = None) -> str:
+    token = token or unsubscribe_token(message)
+    return absolute(reverse("communications:unsubscribe", args=[token]))
+
+
+def one_click_url(message, token: str | None = None) -> str:
+    token = token or unsubscribe_token(message)
     return absolute(reverse("communications:one_click", args=[token]))
 
 
@@ -63,8 +70,8 @@ def click_url(message, target: str) -> str:
     return absolute(reverse("communications:click", args=[tokens.make(tokens.CLICK, message.public_id, u=target)]))
 
 
-def unsubscribe_mailto(message) -> str:
+def unsubscribe_mailto(message, token: str | None = None) -> str:
     # The token in the subject lets whoever reads that mailbox find the message without
     # trusting the From address; it holds no email address.
-    token = tokens.make(tokens.UNSUBSCRIBE, message.public_id)
+    token = token or unsubscribe_token(message)
     return f"mailto:{settings.UNSUBSCRIBE_MAILTO}?subject={quote('baja ' + token)}"

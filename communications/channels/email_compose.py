@@ -49,13 +49,16 @@ def one_line(subject: str) -> str:
     return " ".join((subject or "").split())
 
 
-def footer_lines(message) -> list[tuple[str, str]]:
-    """The footer as (text, url) pairs; url is "" for plain lines. Used by both parts."""
+def footer_lines(message, token: str | None = None) -> list[tuple[str, str]]:
+    """The footer as (text, url) pairs; url is "" for plain lines. Used by both parts.
+
+    ``token``: the message's unsubscribe token, when the caller signed it already.
+    """
     identity = f"{settings.COMPANY_NAME} · {settings.COMPANY_ADDRESS}"
     if is_marketing(message):
         return [
             (_("Recibes este correo porque eres cliente de %(company)s.") % {"company": settings.COMPANY_NAME}, ""),
-            (_("Para no recibir más correos promocionales, date de baja aquí:"), links.unsubscribe_url(message)),
+            (_("Para no recibir más correos promocionales, date de baja aquí:"), links.unsubscribe_url(message, token)),
             (identity, ""),
         ]
     return [
@@ -108,11 +111,11 @@ def html_part(subject: str, body: str, message, footer: list[tuple[str, str]], t
     return _INLINER.inline(html)
 
 
-def list_headers(message) -> dict:
+def list_headers(message, token: str | None = None) -> dict:
     if not is_marketing(message):
         return {}
     return {
-        "List-Unsubscribe": f"<{links.one_click_url(message)}>, <{links.unsubscribe_mailto(message)}>",
+        "List-Unsubscribe": f"<{links.one_click_url(message, token)}>, <{links.unsubscribe_mailto(message, token)}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
 
@@ -130,12 +133,14 @@ def compose(message, subject: str, body: str, templates: dict | None = None) -> 
     """
     with translation.override(settings.LANGUAGE_CODE):
         subject = one_line(subject)
-        footer = footer_lines(message)
+        # Signed once for the footer link and both List-Unsubscribe targets.
+        token = links.unsubscribe_token(message) if is_marketing(message) else None
+        footer = footer_lines(message, token)
         message_id = make_msgid(domain=sender_domain())
         headers = {
             "Message-ID": message_id,
             "X-Aremko-Message": str(message.public_id),
-            **list_headers(message),
+            **list_headers(message, token),
         }
         return ComposedEmail(
             subject=subject,

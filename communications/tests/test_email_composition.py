@@ -1,5 +1,7 @@
 """What an email looks like: both parts, the footer, the list headers, escaping and tracking."""
 
+from urllib.parse import quote
+
 import pytest
 from django.core import mail
 
@@ -31,6 +33,10 @@ def test_marketing_email_carries_one_click_list_unsubscribe_headers(settings):
     assert https_part.startswith(f"{settings.SITE_URL}/c/baja/") and https_part.endswith("/un-clic/")
     assert mailto_part.startswith(f"mailto:{settings.UNSUBSCRIBE_MAILTO}?subject=")
     assert str(message.public_id) == headers["X-Aremko-Message"]
+    # The footer's link and both header targets carry one token, signed once, valid for the page.
+    token = https_part.removeprefix(f"{settings.SITE_URL}/c/baja/").removesuffix("/un-clic/")
+    assert links.find_links(message.body)[-1] == f"{settings.SITE_URL}/c/baja/{token}/"
+    assert mailto_part.endswith(quote(f"baja {token}"))
 
 
 def test_marketing_footer_shows_the_unsubscribe_link_and_who_sends_it(settings):
