@@ -23,7 +23,7 @@ from communications import campaign_runs, tasks
 from communications.booking_events import publish as real_booking_publish
 from communications.gate import request_message
 from communications.models import CampaignRun, Message, SweepRun
-from communications.tests.helpers import new_client, req
+from communications.tests.helpers import local, new_client, req
 from ventas.tests.factories import CampaignFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -72,6 +72,11 @@ def published():
     before_task_publish.disconnect(record)
 
 
+# A Wednesday morning in Santiago: a marketing SMS requested then is queued at once, not
+# scheduled past the quiet hours, whatever the wall clock says when the suite runs.
+OPEN = local(2026, 11, 25, 10)
+
+
 def _no_personal_data(caplog, cliente):
     text = "\n".join(r.getMessage() for r in caplog.records)
     assert cliente.telefono not in text and cliente.email not in text and cliente.nombre not in text
@@ -81,7 +86,7 @@ def test_a_message_queued_while_the_broker_is_down_stays_queued_and_the_request_
     cliente = new_client(nombre="Rocío Díaz")
     caplog.set_level(logging.WARNING, logger="communications.dispatch")
     with transaction.atomic():
-        outcome = request_message(req(cliente, kind="manual", channel="sms"))
+        outcome = request_message(req(cliente, kind="manual", channel="sms"), now=OPEN)
     # The on-commit publish failed, after the commit: the row is there, queued, for the sweep.
     message = Message.objects.get(pk=outcome.message.pk)
     assert message.status == "queued"
@@ -93,7 +98,7 @@ def test_a_message_queued_while_the_broker_is_down_stays_queued_and_the_request_
 def test_the_outbox_sweep_survives_the_broker_being_down_and_publishes_once_it_is_back(broker_down, published):
     cliente = new_client()
     with transaction.atomic():
-        outcome = request_message(req(cliente, kind="manual", channel="sms"))
+        outcome = request_message(req(cliente, kind="manual", channel="sms"), now=OPEN)
     Message.objects.filter(pk=outcome.message.pk).update(queued_at=timezone.now() - timedelta(minutes=10))
 
     down = tasks.sweep_outbox.run()
