@@ -90,6 +90,19 @@ def test_the_fast_bytes_read_back_as_djangos_do(subject, text, html, to):
     assert b"\n" not in ours.replace(b"\r\n", b"")  # SMTP line ends only
 
 
+def test_the_list_unsubscribe_header_stays_plain_ascii_however_long_its_urls():
+    """A structured header may be folded but never RFC 2047-encoded: mailbox providers read
+    List-Unsubscribe's URLs as written (the parsed comparison above would not see it)."""
+    url = "https://aremko.cl/c/baja/" + "eyJtIjoiZTQxODFhY2EzOTFl" * 5 + ":1xZdph:G-cKJtPAYuhfkOLXhbj6KBm/un-clic/"
+    value = f"<{url}>, <mailto:baja@aremko.cl?subject=baja%20{'eyJtIjoi' * 12}>"
+    email = ComposedEmail(subject="Hola", text="x", html="<p>x</p>", headers={"List-Unsubscribe": value})
+
+    head = email_wire.as_bytes(email, "ana@example.cl").split(b"\r\n\r\n")[0].decode()
+    [line] = [x for x in head.replace("\r\n ", " ").split("\r\n") if x.startswith("List-Unsubscribe:")]
+
+    assert "=?" not in line and " ".join(line.split()[1:]) == value
+
+
 def test_a_non_ascii_sender_name_is_encoded_in_the_header_and_left_out_of_the_envelope(settings):
     settings.DEFAULT_FROM_EMAIL = "Aremko Spá <reservas@aremko.cl>"
     email_wire.sender.cache_clear()
