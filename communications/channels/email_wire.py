@@ -2,12 +2,13 @@
 
 Django's ``EmailMultiAlternatives.message()`` and ``as_bytes()`` build a tree of
 ``email.mime`` objects, parse both addresses and fold every header through the generic
-policy: about 0.4 ms of a sending worker's CPU per email, as much as the rest of the
-send (specs/sending.md's email benchmark). Ours is one shape of message (text/plain and
-text/html alternatives, one recipient, headers this app wrote), so its bytes are written
-here with the standard library's own encoders, to the rules Django follows:
-- a header stays as written when it is short ASCII; otherwise ``email.header.Header``
-  encodes (RFC 2047) and folds it at 78 columns, as Django does for the subject;
+policy: a quarter of a sending worker's CPU per email in specs/sending.md's email
+benchmark. Ours is one shape of message (text/plain and text/html alternatives, one
+recipient, headers this app wrote), so its bytes are written here with the standard
+library's own encoders, to the rules Django follows:
+- a header stays as written when it is short ASCII; a longer ASCII one is folded at 78
+  columns by ``email.header.Header`` (never encoded: List-Unsubscribe must stay readable),
+  and a non-ASCII one is encoded (RFC 2047) and folded, as Django does for the subject;
 - an address that is not plain ASCII goes through Django's ``sanitize_address`` (an IDN
   domain becomes punycode, a non-ASCII display name is encoded);
 - a body is UTF-8 sent 8bit (spam filters dislike base64 text), quoted-printable when a
