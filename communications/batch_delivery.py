@@ -362,13 +362,15 @@ class _Run:
                         self.hold([m])
                         continue
                     self.report.requests += 1
-                    try:
-                        outcomes.append((m, smtp.send(m, subject, body)))
-                    except ConfigurationError as exc:
-                        self.record_error(m, exc)
-                    except ChannelError as exc:
-                        outcomes.append((m, exc))
-                self.record_all(outcomes)
+                    outcomes += self.settle_misconfigured(smtp.send(m, subject, body))
+                self.record_all(outcomes + self.settle_misconfigured(smtp.flush()))
+
+    def settle_misconfigured(self, outcomes) -> list:
+        """A misconfigured backend pauses the channel at once, so the rest of the chunk is held."""
+        for m, result in outcomes:
+            if isinstance(result, ConfigurationError):
+                self.record_error(m, result)
+        return [(m, r) for m, r in outcomes if not isinstance(r, ConfigurationError)]
 
     # -- outcomes (the same fields delivery.deliver writes) -----------------------------
     def record(self, m, result) -> None:

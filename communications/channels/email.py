@@ -132,20 +132,38 @@ def as_django_email(message, composed: ComposedEmail) -> EmailMultiAlternatives:
     return email
 
 
-def transmit(connection, message, composed: ComposedEmail) -> None:
-    """Hand one composed email to an open backend; SMTP and socket errors propagate as raised.
+def fast_session(connection):
+    """The open smtplib session of Django's own SMTP backend, or None for any other backend.
 
-    Django's own SMTP backend gets the bytes written by channels.email_wire, straight on its
+    Django's SMTP backend gets the bytes written by channels.email_wire, straight on its
     session (what its ``send_messages`` would do after building them the slow way). Any
     other backend, a subclass included (it may change how it sends), gets Django's object.
     """
-    if type(connection) is SmtpBackend and connection.connection is not None:
-        envelope_from = email_wire.sender(settings.DEFAULT_FROM_EMAIL)
-        envelope_to = email_wire.address(message.destination)
-        connection.connection.sendmail(envelope_from, [envelope_to], email_wire.as_bytes(composed, message.destination))
+    if type(connection) is SmtpBackend:
+        return connection.connection
+    return None
+
+
+def transmit(connection, message, composed: ComposedEmail) -> None:
+    """Hand one composed email to an open backend; SMTP and socket errors propagate as raised."""
+    session = fast_session(connection)
+    if session is not None:
+        begin(session, message, composed)
+        email_wire.finish(session)
         return
     if not connection.send_messages([as_django_email(message, composed)]):
         raise AmbiguousError("the email backend reported nothing sent")
+
+
+def begin(session, message, composed: ComposedEmail) -> None:
+    """One message's SMTP transaction up to its data written (email_wire.start)."""
+    envelope_from = email_wire.sender(settings.DEFAULT_FROM_EMAIL)
+    envelope_to = email_wire.address(message.destination)
+    email_wire.start(session, envelope_from, envelope_to, email_wire.as_bytes(composed, message.destination))
+
+
+def receipt(composed: ComposedEmail) -> Receipt:
+    return Receipt(provider="email", body=composed.text, message_id=composed.message_id[:100])
 
 
 class EmailService:
@@ -170,7 +188,7 @@ class EmailService:
             raise classify_send_error(exc) from exc
         finally:
             self._close(connection)
-        return Receipt(provider="email", body=composed.text, message_id=composed.message_id[:100])
+        return receipt(composed)
 
     @staticmethod
     def _close(connection) -> None:
@@ -182,20 +200,34 @@ class EmailService:
 
 
 class EmailBatch:
-    """One SMTP connection for a batch of messages: ``with EmailBatch() as smtp: smtp.send(...)``.
+    """One SMTP connection for a batch of messages, each its own transaction and outcome.
 
-    Each message is its own SMTP transaction with its own outcome. After an error that
-    may have broken the session (disconnect, timeout), the next message opens a new one.
+        with EmailBatch(templates) as smtp:
+            for ...:
+                outcomes += smtp.send(message, subject, body)
+            outcomes += smtp.flush()
+
+    On Django's SMTP backend the server's answer to a message's data is read only when
+    the next message has been composed (or at ``flush``): the server checks and stores one
+    message while the worker composes the next, where both used to wait in turn. So
+    ``send`` returns the outcomes it learnt (the previous message's, and this one's when
+    it failed at once or the backend answers at once), each a ``Receipt`` or a
+    ``ChannelError``; a message whose answer is still unread is not yet accepted, and its
+    row keeps its send marker until ``flush``. After an error that may have broken the
+    session (disconnect, timeout, a 421), the next message opens a new one.
     """
 
     def __init__(self, templates: dict | None = None):
         self.connection = None
         self.templates = templates  # the batch's template cache (rendering.Renderer)
+        self.unanswered = None  # (message, composed) whose data the server has, answer unread
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
+        # Unread answers are left unread (flush() was not reached): those rows keep their
+        # marker and are settled as "unknown", never resent.
         if self.connection is not None:
             EmailService._close(self.connection)
             self.connection = None
@@ -211,20 +243,48 @@ class EmailBatch:
             raise classify_open_error(exc) from exc
         self.connection = connection
 
-    def send(self, message, subject: str, body: str) -> Receipt:
+    def send(self, message, subject: str, body: str) -> list[tuple]:
+        """Send one message; return the ``(message, Receipt | ChannelError)`` outcomes now known."""
         composed = compose(message, subject, body, self.templates)
-        if self.connection is None:
-            self._open()
+        outcomes = self.flush()
         try:
-            transmit(self.connection, message, composed)
+            if self.connection is None:
+                self._open()
+            session = fast_session(self.connection)
+            if session is None:
+                transmit(self.connection, message, composed)
+                outcomes.append((message, receipt(composed)))
+            else:
+                begin(session, message, composed)
+                self.unanswered = (message, composed)
+        except ChannelError as exc:  # opening the connection failed: nothing went out
+            outcomes.append((message, exc))
         except (smtplib.SMTPException, OSError) as exc:
-            error = classify_send_error(exc)
-            # A refusal leaves the session usable (smtplib resets it); anything else may not.
-            if not isinstance(exc, smtplib.SMTPResponseException | smtplib.SMTPRecipientsRefused):
-                EmailService._close(self.connection)
-                self.connection = None
-            raise error from exc
-        return Receipt(provider="email", body=composed.text, message_id=composed.message_id[:100])
+            outcomes.append((message, self._failed(exc)))
+        return outcomes
+
+    def flush(self) -> list[tuple]:
+        """Read the answer still owed for the last message sent, if any."""
+        if self.unanswered is None:
+            return []
+        message, composed = self.unanswered
+        self.unanswered = None
+        try:
+            email_wire.finish(fast_session(self.connection))
+        except (smtplib.SMTPException, OSError) as exc:
+            return [(message, self._failed(exc))]
+        return [(message, receipt(composed))]
+
+    def _failed(self, exc: Exception) -> ChannelError:
+        error = classify_send_error(exc)
+        # A refusal leaves the session usable (smtplib resets it), unless the server closed
+        # it (421); anything else (a timeout, a dropped connection) may have broken it.
+        refusal = isinstance(exc, smtplib.SMTPResponseException | smtplib.SMTPRecipientsRefused)
+        session = fast_session(self.connection)
+        if not refusal or (session is not None and session.sock is None):
+            EmailService._close(self.connection)
+            self.connection = None
+        return error
 
 
 def send(message, subject: str, body: str) -> Receipt:

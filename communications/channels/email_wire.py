@@ -16,10 +16,15 @@ library's own encoders, to the rules Django follows:
 Other backends (an ESP's, console, locmem, file) read an ``EmailMessage``'s fields, so
 they get Django's object (channels.email). test_email_wire compares both serialisations,
 parsed, on generated input.
+
+``start`` and ``finish`` are ``smtplib.SMTP.sendmail`` for one recipient, cut in two where
+the data has been written and the server's answer is awaited: a batch composes its next
+message while the server checks and stores this one (channels.email.EmailBatch).
 """
 
 import re
 import secrets
+import smtplib
 from email.charset import QP, Charset
 from email.header import Header
 from email.utils import formatdate
@@ -37,6 +42,7 @@ _NEWLINES = re.compile(r"\r\n|\r|\n")
 _PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+")
 _QP = Charset("utf-8")
 _QP.body_encoding = QP
+_LEADING_DOT = re.compile(rb"(?m)^\.")
 
 
 def mime_boundary(parts) -> str:
@@ -110,3 +116,52 @@ def as_bytes(composed, to: str) -> bytes:
     ]
     body = "".join(f"{CRLF}--{boundary}{CRLF}{part}" for part in parts)
     return f"{''.join(head)}{body}{CRLF}--{boundary}--{CRLF}".encode()
+
+
+# --- one SMTP transaction, in two halves ------------------------------------------------
+
+
+def start(smtp: smtplib.SMTP, envelope_from: str, envelope_to: str, data: bytes) -> None:
+    """MAIL, RCPT and DATA for one recipient, and the data written; ``finish`` reads the answer.
+
+    This is what ``smtplib.SMTP.sendmail`` does (the same SIZE option, the same RSET or
+    close after a refusal, the same exception classes, so channels.email classifies both
+    alike); it only stops before the last reply. Until ``finish`` has read that reply the
+    message is in the server's hands but not accepted: the row keeps its send marker.
+    """
+    smtp.ehlo_or_helo_if_needed()
+    options = [f"size={len(data)}"] if smtp.does_esmtp and smtp.has_extn("size") else []
+    code, reply = smtp.mail(envelope_from, options)
+    if code != 250:
+        _abandon(smtp, code)
+        raise smtplib.SMTPSenderRefused(code, reply, envelope_from)
+    code, reply = smtp.rcpt(envelope_to)
+    if code not in (250, 251):
+        _abandon(smtp, code)
+        raise smtplib.SMTPRecipientsRefused({envelope_to: (code, reply)})
+    smtp.putcmd("data")
+    code, reply = smtp.getreply()
+    if code != 354:
+        raise smtplib.SMTPDataError(code, reply)
+    # RFC 5321 §4.5.2: a line starting with a dot gets a second one; the data ends CRLF.CRLF.
+    stuffed = _LEADING_DOT.sub(b"..", data)
+    smtp.send(stuffed + (b".\r\n" if stuffed.endswith(b"\r\n") else b"\r\n.\r\n"))
+
+
+def finish(smtp: smtplib.SMTP) -> None:
+    """The server's answer to the data ``start`` wrote: accepted, or the error sendmail raises."""
+    code, reply = smtp.getreply()
+    if code != 250:
+        _abandon(smtp, code)
+        raise smtplib.SMTPDataError(code, reply)
+
+
+def _abandon(smtp: smtplib.SMTP, code: int) -> None:
+    """After a refusal, as sendmail: 421 means the server is closing; anything else, RSET."""
+    if code == 421:
+        smtp.close()
+        return
+    try:
+        smtp.rset()
+    except smtplib.SMTPServerDisconnected:
+        pass  # the next command says so, as in smtplib

@@ -7,6 +7,7 @@
   (use with ``@pytest.mark.django_db(transaction=True)`` and ``@pytest.mark.redis``).
 """
 
+import asyncio
 import datetime
 import logging
 import socket
@@ -43,6 +44,8 @@ class RecordingSMTPHandler:
         self.envelopes: list[tuple[str, list[str]]] = []
         self.refuse: dict[str, str] = {}  # address -> SMTP reply, e.g. "550 5.1.1 User unknown"
         self.data_reply = ""  # e.g. "554 5.7.1 Message rejected as spam"
+        self.refuse_data: dict[str, str] = {}  # address -> the reply to its message's data
+        self.stall: dict[str, float] = {}  # address -> seconds before answering its data
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
@@ -51,8 +54,11 @@ class RecordingSMTPHandler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        if self.data_reply:
-            return self.data_reply
+        [address, *_] = envelope.rcpt_tos
+        if address in self.stall:
+            await asyncio.sleep(self.stall[address])
+        if self.data_reply or address in self.refuse_data:
+            return self.data_reply or self.refuse_data[address]
         self.received.append(envelope.content)
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         return "250 Message accepted for delivery"

@@ -260,6 +260,63 @@ def test_one_refused_address_does_not_fail_the_rest_of_the_email_batch(smtp_serv
     assert rows[1].reason == Reason.EMAIL_UNDELIVERABLE
 
 
+def received_ids(smtp_server) -> dict[str, str]:
+    """Message-ID of what the server accepted, per recipient."""
+    return {m["To"]: m["Message-ID"].strip("<>") for m in smtp_server.parsed()}
+
+
+def test_each_answer_to_an_emails_data_is_its_own_though_read_after_the_next_is_composed(smtp_server):
+    """The server's answer to one email's data is read once the next one is ready: a refusal
+    still lands on the email it was about, and each accepted row keeps its own Message-ID."""
+    clients = [new_client(email=f"c{i}@example.cl") for i in range(4)]
+    smtp_server.refuse_data["c1@example.cl"] = "554 5.7.1 Message rejected as spam"
+    messages = [queue(c, channel="email", subject="Hola", custom_text=PERSONAL, kind="campaign") for c in clients]
+    [report] = drain()
+    rows = in_order(messages)
+    assert [m.status for m in rows] == [Status.SENT, Status.FAILED, Status.SENT, Status.SENT]
+    assert rows[1].reason == Reason.PROVIDER_REJECTED and "554" in rows[1].reason_detail
+    accepted = received_ids(smtp_server)
+    assert sorted(accepted) == ["c0@example.cl", "c2@example.cl", "c3@example.cl"]
+    assert all(accepted[m.destination] == m.provider_message_id.strip("<>") for m in rows if m.status == Status.SENT)
+    assert report.outcomes == {"sent": 3, "failed": 1}
+
+
+def test_an_email_whose_answer_never_comes_is_unknown_and_the_next_goes_on_a_new_connection(smtp_server, settings):
+    settings.EMAIL_TIMEOUT = 0.5
+    clients = [new_client(email=f"t{i}@example.cl") for i in range(3)]
+    smtp_server.stall["t1@example.cl"] = 1.5  # the data arrived; its answer comes too late
+    messages = [queue(c, channel="email", subject="Hola", custom_text=PERSONAL, kind="campaign") for c in clients]
+    drain()
+    rows = in_order(messages)
+    assert [m.status for m in rows] == [Status.SENT, Status.UNKNOWN, Status.SENT]  # never sent twice
+    assert rows[1].reason == Reason.PROVIDER_AMBIGUOUS
+    assert sorted(received_ids(smtp_server)) == ["t0@example.cl", "t2@example.cl"]
+
+
+def test_a_server_closing_the_session_with_421_costs_one_retry_not_an_unknown(smtp_server):
+    """smtplib closes the session on a 421; the next email opens a new one instead of failing
+    on the closed one (which would look like a dropped connection: "unknown")."""
+    clients = [new_client(email=f"r{i}@example.cl") for i in range(3)]
+    smtp_server.refuse["r1@example.cl"] = "421 4.7.0 Too many messages, closing connection"
+    messages = [queue(c, channel="email", subject="Hola", custom_text=PERSONAL, kind="campaign") for c in clients]
+    [report] = drain()
+    rows = in_order(messages)
+    assert [m.status for m in rows] == [Status.SENT, Status.SENDING, Status.SENT]
+    assert rows[1].provider_call_started_at is None and rows[1].reason_detail.startswith("retry:")
+    assert report.outcomes == {"sent": 2, "retry": 1}
+    assert sorted(received_ids(smtp_server)) == ["r0@example.cl", "r2@example.cl"]
+
+
+def test_lines_starting_with_a_dot_arrive_as_written(smtp_server):
+    text = ".\n.punto inicial\n..dos puntos\nfin."
+    message = queue(new_client(), channel="email", subject="Hola", custom_text=text, kind="campaign")
+    drain()
+    assert in_order([message])[0].status == Status.SENT
+    [received] = smtp_server.parsed()
+    plain = received.get_body(("plain",)).get_content()
+    assert ".\n.punto inicial\n..dos puntos\nfin." in plain.replace("\r\n", "\n")
+
+
 def test_a_misconfigured_email_backend_mid_batch_holds_every_unsent_message_unmarked(smtp_server, settings):
     settings.EMAIL_MARK_CHUNK = 2
     messages = [
