@@ -23,8 +23,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from . import bulk_insert, suppression
 from . import calendar as cal
-from . import suppression
 from .kinds import Kind, get_kind
 from .models import COUNTED_STATUSES, Category, ClientPreferences, CommunicationLimit, Message, Reason, Status
 from .ops import metrics
@@ -343,7 +343,7 @@ def _insert(messages: list[Message]) -> None:
     """Bulk insert; if a key raced in from elsewhere, fall back to one savepoint per row."""
     try:
         with transaction.atomic():
-            Message.objects.bulk_create(messages)
+            bulk_insert.insert(Message, messages)
         return
     except IntegrityError:
         log.warning("idempotency key collision in a batch of %d; inserting one by one", len(messages))
