@@ -32,9 +32,9 @@ import sys
 import tempfile
 import time
 import zoneinfo
-from collections import Counter
 from pathlib import Path
 
+from bench.smtp_sink import SinkProcess
 from communications.tests import outbox_harness as h
 
 SCRATCH_DB = "aremko_send_bench"
@@ -49,17 +49,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-class CountingSink:
-    """aiosmtpd handler: accepted messages per recipient address."""
-
-    def __init__(self):
-        self.received: Counter = Counter()
-
-    async def handle_DATA(self, server, session, envelope):
-        self.received.update(envelope.rcpt_tos)
-        return "250 OK"
 
 
 def services(database: str | None, broker: str | None, tmp: Path):
@@ -133,8 +122,10 @@ class Bench:
 
         worker = self.start_workers(mode)
         ids = self.queue(channel, text, tag)
-        receiver = self.fake.received if channel == "sms" else self.sink.received
-        receiver.clear()
+        if channel == "sms":
+            self.fake.received.clear()
+        else:
+            self.sink.clear()
         try:
             from django.conf import settings
 
@@ -146,8 +137,9 @@ class Bench:
         finally:
             worker.stop()
         if channel == "sms":
-            counts = [receiver.get(str(pk), 0) for pk in ids]
+            counts = [self.fake.received.get(str(pk), 0) for pk in ids]
         else:
+            receiver = self.sink.counts()
             emails = dict(Message.objects.filter(pk__in=ids).values_list("pk", "destination"))
             counts = [receiver.get(emails[pk], 0) for pk in ids]
         per_request = SendBatch.objects.filter(requests__gt=0).aggregate(
@@ -190,7 +182,7 @@ class Bench:
 
         ids = self.queue("email", PERSONAL_TEXT, "post-office")
         messages = list(Message.objects.select_related("cliente").filter(pk__in=ids))
-        self.sink.received.clear()
+        self.sink.clear()
         started = time.perf_counter()
         renderer = Renderer().prefetch(messages)
         for m in messages:
@@ -210,7 +202,8 @@ class Bench:
         while Email.objects.filter(status=STATUS.queued).exists():  # send_queued takes BATCH_SIZE at a time
             send_queued(processes=1)
         elapsed = time.perf_counter() - started
-        counts = [self.sink.received.get(m.destination, 0) for m in messages]
+        received = self.sink.counts()
+        counts = [received.get(m.destination, 0) for m in messages]
         return {
             "messages": len(messages),
             "seconds": round(elapsed, 3),
@@ -257,8 +250,6 @@ def main(argv=None) -> dict:
     )
     args = parser.parse_args(argv)
 
-    from aiosmtpd.controller import Controller
-
     from communications.channels.sms.fake_redvoiss import FakeRedvoiss
 
     logging.getLogger("mail.log").setLevel(logging.WARNING)
@@ -270,10 +261,8 @@ def main(argv=None) -> dict:
     fake = FakeRedvoiss(port=0, username=h.FAKE_USER, password=h.FAKE_PASSWORD).start()
     fake.keep_requests = False
     fake.set(slow_seconds=args.delay)
-    sink = CountingSink()
     smtp_port = free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=smtp_port)
-    controller.start()
+    sink = SinkProcess(smtp_port)
 
     scratch = h.create_scratch_database(database, SCRATCH_DB)
     env = h.environment(
@@ -322,7 +311,7 @@ def main(argv=None) -> dict:
     if "email" in channels:
         report["email"] = email_paths(bench, post_office, args.runs)
 
-    controller.stop()
+    sink.stop()
     fake.stop()
     for handle in handles:
         (handle.cleanup if hasattr(handle, "cleanup") else handle.shutdown)()
