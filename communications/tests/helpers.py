@@ -45,3 +45,24 @@ def req(cliente, kind="manual", channel=None, **fields) -> MessageRequest:
     return MessageRequest(
         cliente_id=cliente.pk, kind=kind, channel=channel, idempotency_key=f"test:{next(_keys)}", **fields
     )
+
+
+def row_writes(captured, table: str = "") -> list[str]:
+    """Captured statements that add rows (to ``table``, when given): INSERT, COPY, and the
+    id reservation a COPY needs (communications.bulk_insert)."""
+    starts = ("INSERT", "COPY") if not table else (f'INSERT INTO "{table}"', f'COPY "{table}"')
+    reservation = f"nextval(pg_get_serial_sequence('{table}" if table else "nextval(pg_get_serial_sequence("
+    return [q["sql"] for q in captured if q["sql"].startswith(starts) or reservation in q["sql"]]
+
+
+def message_write_statements(connection, n: int) -> int:
+    """What writing ``n`` new messages costs: their ids and one COPY on PostgreSQL, else
+    as few INSERTs as the database's parameter limit allows."""
+    import math
+
+    from communications.models import Message
+
+    if connection.vendor == "postgresql":
+        return 2
+    fields = [f for f in Message._meta.concrete_fields if not f.primary_key]
+    return math.ceil(n / (connection.ops.bulk_batch_size(fields, [None] * n) or n))

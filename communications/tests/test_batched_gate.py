@@ -1,7 +1,6 @@
 """The batched gate decides exactly as the single gate, with a bounded number of queries."""
 
 import datetime
-import math
 
 import pytest
 from django.core.management import call_command
@@ -9,8 +8,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from communications.gate import MessageRequest, request_message, request_messages
-from communications.models import Message
-from communications.tests.helpers import local
+from communications.tests.helpers import local, message_write_statements, row_writes
 from ventas.models import Cliente
 
 pytestmark = pytest.mark.django_db
@@ -73,20 +71,11 @@ def test_queries_per_batch_are_bounded_whatever_its_size():
     batch = requests[30:]
     with CaptureQueriesContext(connection) as ctx:
         request_messages(batch, now=NOW + datetime.timedelta(minutes=1), chunk_size=10_000)
-    writes = [
-        q
-        for q in ctx.captured_queries
-        if q["sql"].startswith(('INSERT INTO "communications_message"', 'COPY "communications_message"'))
-        or "nextval(pg_get_serial_sequence('communications_message'" in q["sql"]
-    ]
-    others = [q for q in ctx.captured_queries if q not in writes]
+    writes = row_writes(ctx.captured_queries, "communications_message")
+    others = [q for q in ctx.captured_queries if q["sql"] not in writes]
     # Reads, locks and bookkeeping: a constant number, whatever the batch size (the
     # suppression list and the campaigns' holdout shares are one query each per chunk; the
     # segments are read from the chunk's own bookings by index, apart from the clients).
     assert len(others) <= 17, [q["sql"][:80] for q in others]
-    if connection.vendor == "postgresql":  # the chunk's ids from the sequence, then one COPY
-        assert [q["sql"].split()[0] for q in writes] == ["SELECT", "COPY"]
-    else:  # as few INSERTs as the database's parameter limit allows
-        fields = [f for f in Message._meta.concrete_fields if not f.primary_key]
-        per_insert = connection.ops.bulk_batch_size(fields, batch) or len(batch)
-        assert len(writes) <= math.ceil(len(batch) / per_insert)
+    # Message rows: their ids from the sequence, then one COPY, on PostgreSQL.
+    assert len(writes) <= message_write_statements(connection, len(batch))

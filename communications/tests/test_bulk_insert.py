@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 AWARE = datetime.datetime(2026, 4, 5, 2, 30, tzinfo=datetime.UTC)  # Santiago's autumn DST change
 # Tabs, line breaks, backslashes and quotes are what COPY's text format escapes.
-AWKWARD = 'tab\there\nnew line \\N \\ backslash, "quotes" \'single\' %s ñandú 🌿\r\x0b'
+AWKWARD = "tab\there\nnew line \\N \\ backslash, \"quotes\" 'single' %s ñandú 🌿\r\x0b"
 
 
 def messages(cliente, tag: str) -> list[Message]:
@@ -98,4 +98,3 @@ def test_rows_with_their_own_ids_go_through_bulk_create(django_assert_num_querie
     with django_assert_num_queries(1):  # one INSERT, no sequence read, no COPY
         bulk_insert.insert(Message, [own])
     assert Message.objects.get(pk=987_654).idempotency_key == "own:plain"
-
