@@ -140,13 +140,27 @@ def mark_calls_started(messages, token, now) -> set[int]:
     rows' lease now covers just this request, so a crash is settled soon after it.
     """
     ids = [m.pk for m in messages]
+    if not ids:
+        return set()
     per_request = settings.REDVOISS_CONNECT_TIMEOUT + settings.REDVOISS_READ_TIMEOUT
     lease = now + timedelta(seconds=settings.MESSAGE_LEASE_SECONDS + per_request)
-    mine = Message.objects.filter(pk__in=ids, claim_token=token, status=Status.SENDING)
     if not CALL_MARKER:
+        mine = Message.objects.filter(pk__in=ids, claim_token=token, status=Status.SENDING)
         return set(mine.values_list("pk", flat=True))
-    mine.filter(provider_call_started_at__isnull=True).update(provider_call_started_at=now, lease_until=lease)
-    return set(mine.filter(provider_call_started_at=now).values_list("pk", flat=True))
+    # One statement that marks and says which rows it marked (SQLite has RETURNING since 3.35).
+    ops = connection.ops
+    token_value = Message._meta.get_field("claim_token").get_db_prep_value(token, connection)
+    sql = f"""
+        UPDATE {Message._meta.db_table}
+           SET provider_call_started_at = %s, lease_until = %s
+         WHERE id IN ({", ".join(["%s"] * len(ids))})
+           AND claim_token = %s AND status = %s AND provider_call_started_at IS NULL
+        RETURNING id
+    """  # noqa: S608 - the model's own table name; every value is a parameter
+    params = [ops.adapt_datetimefield_value(now), ops.adapt_datetimefield_value(lease), *ids]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, [*params, token_value, Status.SENDING])
+        return {row[0] for row in cursor.fetchall()}
 
 
 class PerRow(Expression):
