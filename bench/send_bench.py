@@ -5,9 +5,9 @@
 
 A real ``celery -A aremko worker`` (prefork, --worker-processes) on Redis sends to the
 fake Redvoiss answering after ``--delay`` seconds (default 50 ms, like a WAN provider)
-and to an aiosmtpd sink on loopback. For each path the rows are queued through the
-gate first (publishing held back), then the clock starts, the send tasks are published
-(one per message, or one per batch) and it stops when no row is left pending (every
+and to an aiosmtpd sink on loopback, in a process of its own (bench.smtp_sink). For each
+path the rows are queued through the gate first (publishing held back), then the clock
+starts, the send tasks are published (one per message, or one per batch) and it stops when no row is left pending (every
 message has its outcome written; the receivers then count what they got).
 Workloads: SMS with one shared text (a campaign), SMS with personalised texts, and email.
 Email is also measured through django-post-office (queue + ``send_queued(processes=1)``,
@@ -219,9 +219,9 @@ def still_pending() -> bool:
 
     The table holds only this run's rows (``Bench.queue`` empties it first), so the poll
     needs no id list. It used to filter on the run's ids: for 2,000 ids that took 7 ms of
-    this process's CPU every 50 ms, holding the interpreter lock that the receivers
-    (the SMTP sink's and the fake Redvoiss's threads, in this process) need to answer the
-    workers, so the poll slowed the very paths it timed. Now it takes 0.3 ms.
+    this process's CPU every 50 ms, holding the interpreter lock that the fake Redvoiss's
+    threads (in this process; the SMTP sink then was too) need to answer the workers, so
+    the poll slowed the very paths it timed. Now it takes 0.3 ms.
     """
     from communications.models import Message
 

@@ -257,7 +257,7 @@ class EmailBatch:
             else:
                 begin(session, message, composed)
                 self.unanswered = (message, composed)
-        except ChannelError as exc:  # opening the connection failed: nothing went out
+        except ChannelError as exc:  # it could not open (nothing went out), or the backend sent nothing
             outcomes.append((message, exc))
         except (smtplib.SMTPException, OSError) as exc:
             outcomes.append((message, self._failed(exc)))
