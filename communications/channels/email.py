@@ -277,11 +277,12 @@ class EmailBatch:
 
     def _failed(self, exc: Exception) -> ChannelError:
         error = classify_send_error(exc)
-        # A refusal leaves the session usable (smtplib resets it), unless the server closed
-        # it (421); anything else (a timeout, a dropped connection) may have broken it.
+        # A refusal leaves the session usable (smtplib resets it), unless the server is
+        # closing it (421); anything else (a timeout, a dropped connection) may have broken it.
         refusal = isinstance(exc, smtplib.SMTPResponseException | smtplib.SMTPRecipientsRefused)
+        closing = getattr(exc, "smtp_code", None) == 421
         session = fast_session(self.connection)
-        if not refusal or (session is not None and session.sock is None):
+        if not refusal or closing or (session is not None and session.sock is None):
             EmailService._close(self.connection)
             self.connection = None
         return error

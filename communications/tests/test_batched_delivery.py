@@ -293,11 +293,12 @@ def test_an_email_whose_answer_never_comes_is_unknown_and_the_next_goes_on_a_new
     assert sorted(received_ids(smtp_server)) == ["t0@example.cl", "t2@example.cl"]
 
 
-def test_a_server_closing_the_session_with_421_costs_one_retry_not_an_unknown(smtp_server):
+@pytest.mark.parametrize("answering", ["refuse", "refuse_data"])  # the recipient, or its data
+def test_a_server_closing_the_session_with_421_costs_one_retry_not_an_unknown(smtp_server, answering):
     """smtplib closes the session on a 421; the next email opens a new one instead of failing
     on the closed one (which would look like a dropped connection: "unknown")."""
     clients = [new_client(email=f"r{i}@example.cl") for i in range(3)]
-    smtp_server.refuse["r1@example.cl"] = "421 4.7.0 Too many messages, closing connection"
+    getattr(smtp_server, answering)["r1@example.cl"] = "421 4.7.0 Too many messages, closing connection"
     messages = [queue(c, channel="email", subject="Hola", custom_text=PERSONAL, kind="campaign") for c in clients]
     [report] = drain()
     rows = in_order(messages)
