@@ -33,7 +33,8 @@ def test_beat_and_a_worker_run_the_trigger_and_outbox_sweeps_end_to_end(shipped_
     assert schedules.filter(task="communications.tasks.run_trigger").count() == 9
     assert schedules.filter(task="communications.tasks.sweep_outbox").exists()
     assert schedules.filter(task__startswith="communications.tasks.poll_sms_").count() == 2
-    schedules.update(interval=every_second)
+    # Only one schedule kind per task (django-celery-beat validates it when beat saves on exit).
+    schedules.update(interval=every_second, crontab=None, clocked=None, solar=None)
 
     now = timezone.now()
     # A visit 23.5 hours from now: its reminder was due half an hour ago and only the sweep creates it.
@@ -60,8 +61,11 @@ def test_beat_and_a_worker_run_the_trigger_and_outbox_sweeps_end_to_end(shipped_
         wait_for(lambda: status_of(reminder.pk) == Status.SENT, timeout=40, what="reminder sent")
         wait_for(lambda: status_of(later.message.pk) == Status.SENT, timeout=40, what="scheduled message sent")
     finally:
-        beat.stop()
+        # Ask beat to stop without waiting on it: a beat thread that died would never say it
+        # stopped, and the wait would hang the suite instead of failing this test.
+        beat.service.stop()
         beat.join(timeout=10)
+    assert not beat.is_alive()
     sent_to = [m.reference for m in locmem.outbox]
     assert sent_to.count(str(reminder.pk)) == 1  # sweeps ran many times, the reminder went once
     assert sent_to.count(str(later.message.pk)) == 1
