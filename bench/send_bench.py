@@ -7,8 +7,9 @@ A real ``celery -A aremko worker`` (prefork, --worker-processes) on Redis sends 
 fake Redvoiss answering after ``--delay`` seconds (default 50 ms, like a WAN provider)
 and to an aiosmtpd sink on loopback, in a process of its own (bench.smtp_sink). For each
 path the rows are queued through the gate first (publishing held back), then the clock
-starts, the send tasks are published (one per message, or one per batch) and it stops when no row is left pending (every
-message has its outcome written; the receivers then count what they got).
+starts, the send tasks are published (one per message, or one per batch) and it stops
+when no row is left pending (every message has its outcome written; the receivers then
+count what they got).
 Workloads: SMS with one shared text (a campaign), SMS with personalised texts, and email.
 Email is also measured through django-post-office (queue + ``send_queued(processes=1)``,
 the same composed message with CSS inlined, the same sink), when it is installed
