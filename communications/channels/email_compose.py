@@ -17,6 +17,7 @@ Law and mailbox rules behind the footer and headers:
 
 from dataclasses import dataclass, field
 from email.utils import make_msgid, parseaddr
+from functools import lru_cache
 
 import css_inline
 from django.conf import settings
@@ -121,8 +122,13 @@ def list_headers(message, token: str | None = None) -> dict:
 
 
 def sender_domain() -> str:
-    address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
-    return address.rpartition("@")[2] or "localhost"
+    return _domain_of(settings.DEFAULT_FROM_EMAIL)
+
+
+@lru_cache(maxsize=8)
+def _domain_of(from_email: str) -> str:
+    # Parsed once per sender address, not once per email.
+    return parseaddr(from_email)[1].rpartition("@")[2] or "localhost"
 
 
 def compose(message, subject: str, body: str, templates: dict | None = None) -> ComposedEmail:

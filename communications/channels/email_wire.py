@@ -63,10 +63,40 @@ def header(name: str, value: str) -> str:
     value = str(value)
     if "\n" in value or "\r" in value:  # header injection: Django refuses the same way
         raise BadHeaderError(f"Header values can't contain newlines (header {name!r})")
-    if value.isascii() and len(name) + 2 + len(value) <= FOLD_AT:
-        return f"{name}: {value}{CRLF}"
-    charset = None if value.isascii() else "utf-8"
-    return f"{name}: {Header(value, charset, header_name=name).encode(linesep=CRLF)}{CRLF}"
+    if value.isascii():
+        return f"{fold(f'{name}: {value}')}{CRLF}"
+    return f"{name}: {Header(value, 'utf-8', header_name=name).encode(linesep=CRLF)}{CRLF}"
+
+
+def fold(line: str) -> str:
+    """An ASCII header line folded at its spaces to lines of at most 78 columns where it can.
+
+    Each fold turns one existing space into CRLF + space, so the header unfolds to exactly
+    what was written (RFC 5322 §2.2.3); a word longer than a line (a URL) keeps a line of
+    its own, as ``email.header.Header`` leaves it. Nothing is ever encoded: List-Unsubscribe
+    must stay readable as written.
+    """
+    if len(line) <= FOLD_AT:
+        return line
+    head, _space, rest = line.partition(" ")
+    out, current = [], head
+    for word in rest.split(" "):
+        # Never fold before an empty word: a continuation line of only whitespace is obsolete syntax.
+        if word and len(current) + 1 + len(word) > FOLD_AT and current.strip():
+            out.append(current)
+            current = " " + word
+        else:
+            current += " " + word
+    out.append(current)
+    return CRLF.join(out)
+
+
+def envelope(value: str) -> str:
+    """An address as MAIL FROM and RCPT TO carry it: ``smtplib.quoteaddr``, whose parser
+    a plain addr-spec does not need (it was the larger part of both commands' cost)."""
+    if _PLAIN_ADDRESS.fullmatch(value):
+        return f"<{value}>"
+    return smtplib.quoteaddr(value)
 
 
 def address(value: str) -> str:
@@ -130,12 +160,15 @@ def start(smtp: smtplib.SMTP, envelope_from: str, envelope_to: str, data: bytes)
     message is in the server's hands but not accepted: the row keeps its send marker.
     """
     smtp.ehlo_or_helo_if_needed()
-    options = [f"size={len(data)}"] if smtp.does_esmtp and smtp.has_extn("size") else []
-    code, reply = smtp.mail(envelope_from, options)
+    # smtp.mail() and smtp.rcpt() are exactly putcmd + getreply, with the address quoted.
+    size = f" size={len(data)}" if smtp.does_esmtp and smtp.has_extn("size") else ""
+    smtp.putcmd("mail", f"FROM:{envelope(envelope_from)}{size}")
+    code, reply = smtp.getreply()
     if code != 250:
         _abandon(smtp, code)
         raise smtplib.SMTPSenderRefused(code, reply, envelope_from)
-    code, reply = smtp.rcpt(envelope_to)
+    smtp.putcmd("rcpt", f"TO:{envelope(envelope_to)}")
+    code, reply = smtp.getreply()
     if code not in (250, 251):
         _abandon(smtp, code)
         raise smtplib.SMTPRecipientsRefused({envelope_to: (code, reply)})

@@ -9,6 +9,7 @@ lines (quoted-printable), lone carriage returns, non-ASCII and IDN addresses.
 from email import message_from_bytes, policy
 from types import SimpleNamespace
 
+import smtplib
 import pytest
 from django.core.mail import BadHeaderError
 from django.core.mail.backends.smtp import EmailBackend
@@ -101,6 +102,30 @@ def test_the_list_unsubscribe_header_stays_plain_ascii_however_long_its_urls():
     [line] = [x for x in head.replace("\r\n ", " ").split("\r\n") if x.startswith("List-Unsubscribe:")]
 
     assert "=?" not in line and " ".join(line.split()[1:]) == value
+
+
+@given(st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=400), st.sampled_from(COMPARED))
+@example("<" + "x" * 120 + ">, <mailto:baja@aremko.cl>", "List-Unsubscribe")
+@example("a  b" * 40, "Subject")
+@example(" leading and trailing " * 5 + "  ", "Subject")
+def test_an_ascii_header_folds_only_at_its_own_spaces(value, name):
+    line = email_wire.header(name, value)
+    assert line.endswith("\r\n")
+    folded = line[: -len("\r\n")].split("\r\n")
+
+    assert "\r\n".join(folded).replace("\r\n ", " ") == f"{name}: {value}"  # unfolds to what was written
+    assert all(part.strip() for part in folded[1:])  # no continuation line of only whitespace
+    # A line over 78 columns (trailing spaces aside: a run of spaces is never split) is one
+    # that could not be folded: a single word after its indent.
+    assert all(len(part.rstrip()) <= email_wire.FOLD_AT or " " not in part.strip() for part in folded[1:])
+    assert len(folded[0].rstrip()) <= email_wire.FOLD_AT or " " not in folded[0][len(name) + 2 :].strip(" ")
+
+
+@pytest.mark.parametrize(
+    "value", ["ana@example.cl", "o'neil+spa@mail.example.com", "Aremko <reservas@aremko.cl>", "=?utf-8?q?Sp=C3=A1?= <a@b.cl>"]
+)
+def test_the_envelope_address_is_what_smtplib_would_send(value):
+    assert email_wire.envelope(value) == smtplib.quoteaddr(value)
 
 
 def test_a_non_ascii_sender_name_is_encoded_in_the_header_and_left_out_of_the_envelope(settings):
