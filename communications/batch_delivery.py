@@ -218,7 +218,7 @@ def deliver_batch(channel: str, category: str, *, now=None, size: int | None = N
         return report
     report.claimed, report.batch_id = len(ids), batch.pk
     messages = list(
-        Message.objects.select_related("cliente").filter(pk__in=ids, claim_token=token).order_by("scheduled_for", "pk")
+        Message.objects.select_related("cliente").filter(pk__any=ids, claim_token=token).order_by("scheduled_for", "pk")
     )
     run = _Run(channel, token, now, report)
     try:
@@ -252,7 +252,7 @@ class _Run:
         self.paused = False
 
     def _rows(self, messages):
-        return Message.objects.filter(pk__in=[m.pk for m in messages])
+        return Message.objects.filter(pk__any=[m.pk for m in messages])
 
     def _count(self, outcome, n):
         if n:

@@ -104,7 +104,7 @@ def request_messages(requests, *, now=None, dry_run=False, chunk_size=CHUNK_SIZE
 def _decide_chunk(chunk: list[MessageRequest], now, *, dry_run: bool) -> list[Outcome]:
     client_ids = sorted({r.cliente_id for r in chunk})
     existing = {
-        m.idempotency_key: m for m in Message.objects.filter(idempotency_key__in={r.idempotency_key for r in chunk})
+        m.idempotency_key: m for m in Message.objects.filter(idempotency_key__any={r.idempotency_key for r in chunk})
     }
     # Segments are always read: each message keeps the segment its client had at decision time.
     facts = load_facts(client_ids, with_segments=True)
@@ -174,13 +174,13 @@ def ensure_limit_rows(client_ids) -> None:
     an uncommitted insert may already hold another client's row lock. Done
     first and apart, the locking pass only ever locks existing rows in order.
     """
-    existing = set(CommunicationLimit.objects.filter(cliente_id__in=client_ids).values_list("cliente_id", flat=True))
+    existing = set(CommunicationLimit.objects.filter(cliente_id__any=client_ids).values_list("cliente_id", flat=True))
     missing = sorted(set(client_ids) - existing)
     if missing:
         from ventas.models import Cliente
 
         # Unknown ids get no row; the decision step then reports them clearly.
-        missing = list(Cliente.objects.filter(pk__in=missing).order_by("pk").values_list("pk", flat=True))
+        missing = list(Cliente.objects.filter(pk__any=missing).order_by("pk").values_list("pk", flat=True))
         with transaction.atomic():
             CommunicationLimit.objects.bulk_create(
                 [CommunicationLimit(cliente_id=cid) for cid in missing], ignore_conflicts=True
@@ -193,7 +193,7 @@ def lock_clients(client_ids) -> None:
         return
     list(
         CommunicationLimit.objects.select_for_update()
-        .filter(cliente_id__in=sorted(client_ids))
+        .filter(cliente_id__any=sorted(client_ids))
         .order_by("cliente_id")
         .values_list("cliente_id", flat=True)
     )
@@ -256,10 +256,10 @@ def load_facts(client_ids, *, with_segments: bool) -> dict[int, ClientFacts]:
     from ventas.segments import segments_of
 
     # No ordering: the model's default (by name) would sort every chunk for nothing.
-    rows = list(Cliente.objects.filter(pk__in=client_ids).order_by().values("pk", "telefono", "email"))
+    rows = list(Cliente.objects.filter(pk__any=client_ids).order_by().values("pk", "telefono", "email"))
     # Segments from the bookings of these clients only (an index lookup per chunk, not a scan).
     segments = segments_of([row["pk"] for row in rows]) if with_segments else {}
-    prefs = {p.cliente_id: Prefs.of(p) for p in ClientPreferences.objects.filter(cliente_id__in=client_ids)}
+    prefs = {p.cliente_id: Prefs.of(p) for p in ClientPreferences.objects.filter(cliente_id__any=client_ids)}
     addresses = {row["pk"]: suppression.addresses_of(row["telefono"], row["email"]) for row in rows}
     opted_out = suppression.suppressed(pair for own in addresses.values() for pair in own.items())
     erased = suppression.erased_channels({row["pk"]: (row["telefono"], row["email"]) for row in rows})
@@ -299,7 +299,7 @@ def load_usage(client_ids, kinds: "list[Kind] | set[Kind]", now) -> dict[int, Us
         if kind.cap:
             condition |= Q(kind=kind.name, counts_on__gte=kind.cap.window(today)[0])
     usage: dict[int, Usage] = defaultdict(Usage)
-    rows = Message.objects.filter(condition, cliente_id__in=client_ids, status__in=COUNTED_STATUSES).values_list(
+    rows = Message.objects.filter(condition, cliente_id__any=client_ids, status__in=COUNTED_STATUSES).values_list(
         "pk", "cliente_id", "counts_on", "channel", "kind", "category"
     )
     for pk, cliente_id, day, channel, kind, category in rows:
@@ -376,7 +376,7 @@ def promote_due(now=None, limit: int = CHUNK_SIZE) -> dict[str, int]:
     client_ids = sorted({cid for _pk, cid in due})
     with locked_clients(client_ids):
         # Re-read under the locks: another sweep may have promoted some already.
-        messages = list(Message.objects.filter(pk__in=[pk for pk, _cid in due], status=Status.SCHEDULED))
+        messages = list(Message.objects.filter(pk__any=[pk for pk, _cid in due], status=Status.SCHEDULED))
         messages = _withdraw_no_longer_due(messages, now, counts)
         kinds = {m.kind: get_kind(m.kind) for m in messages}
         facts = load_facts(client_ids, with_segments=any(m.segment_rule is not None for m in messages))
@@ -409,13 +409,13 @@ def promote_due(now=None, limit: int = CHUNK_SIZE) -> dict[str, int]:
                 _replace_usage(usage[m.cliente_id], m.pk, decision, m)
                 counts["rescheduled"] += 1
         if queued:
-            counts["queued"] = transition(Message.objects.filter(pk__in=queued), Status.QUEUED, now=now)
+            counts["queued"] = transition(Message.objects.filter(pk__any=queued), Status.QUEUED, now=now)
             from .dispatch import enqueue_on_commit
 
             enqueue_on_commit(queued)
         for reason, pks in blocked.items():
             counts[f"blocked:{reason}"] = transition(
-                Message.objects.filter(pk__in=pks), Status.BLOCKED, reason=reason, now=now
+                Message.objects.filter(pk__any=pks), Status.BLOCKED, reason=reason, now=now
             )
     return dict(counts)
 
@@ -435,7 +435,7 @@ def _withdraw_no_longer_due(messages: list[Message], now, counts) -> list[Messag
             withdrawn[reason].append(pk)
     for (reason, detail), pks in withdrawn.items():
         counts[f"cancelled:{reason}"] += transition(
-            Message.objects.filter(pk__in=pks), Status.CANCELLED, reason=reason, detail=detail, now=now
+            Message.objects.filter(pk__any=pks), Status.CANCELLED, reason=reason, detail=detail, now=now
         )
     gone = {pk for pks in withdrawn.values() for pk in pks}
     return [m for m in messages if m.pk not in gone]

@@ -17,6 +17,8 @@ from django.utils.translation import gettext_lazy as _
 from ventas.models import Campaign, Cliente, VentaReserva
 from ventas.segments import SEGMENT_LABELS, SEGMENTS
 
+from . import lookups  # noqa: F401 - registers the ``__any`` lookup before any query uses it
+
 
 class Channel(models.TextChoices):
     SMS = "sms", _("SMS")

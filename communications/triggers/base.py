@@ -112,7 +112,7 @@ def run(trigger: Trigger, now: datetime.datetime, *, dry_run: bool = False, forc
     requests = trigger.due(now, config)
     while batch := list(islice(requests, BATCH)):
         existing = set(
-            Message.objects.filter(idempotency_key__in=[r.idempotency_key for r in batch]).values_list(
+            Message.objects.filter(idempotency_key__any=[r.idempotency_key for r in batch]).values_list(
                 "idempotency_key", flat=True
             )
         )

@@ -121,7 +121,7 @@ class AppointmentReminder(Trigger):
         # Reminders keyed per day (before keys held the start time) still stand for their visit.
         day_keys = set(
             Message.objects.filter(
-                idempotency_key__in=[f"{self.name}:{v.venta_id}:{v.day.isoformat()}" for v, _ in candidates]
+                idempotency_key__any=[f"{self.name}:{v.venta_id}:{v.day.isoformat()}" for v, _ in candidates]
             ).values_list("idempotency_key", flat=True)
         )
         for visit, remind_at in candidates:
