@@ -312,3 +312,19 @@ def test_the_dashboard_totals_of_what_went_out_are_unchanged_by_an_erasure(erin,
     assert before["sent"] >= 2
     erase.erase_client(erin.pk, actor=staff.username)
     assert totals() == before
+
+
+def test_a_suppression_digest_is_the_keyed_hash_of_the_normalised_address(settings):
+    """The keyed HMAC is reused by copy (privacy.suppression._keyed): the value must stay the
+    plain HMAC-SHA256 of the key, and a new key must give new digests."""
+    import hashlib
+    import hmac
+
+    from communications.privacy.suppression import digest
+
+    expected = hmac.new(settings.SUPPRESSION_KEY.encode(), b"email:ana@example.cl", hashlib.sha256).hexdigest()
+    assert digest("email", " Ana@Example.CL ") == expected
+    assert digest("email", "") == ""
+
+    settings.SUPPRESSION_KEY = "another-key"
+    assert digest("email", "ana@example.cl") == hmac.new(b"another-key", b"email:ana@example.cl", "sha256").hexdigest()
