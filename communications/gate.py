@@ -19,8 +19,9 @@ from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from . import bulk_insert, suppression
@@ -299,12 +300,39 @@ def load_usage(client_ids, kinds: "list[Kind] | set[Kind]", now) -> dict[int, Us
         if kind.cap:
             condition |= Q(kind=kind.name, counts_on__gte=kind.cap.window(today)[0])
     usage: dict[int, Usage] = defaultdict(Usage)
-    rows = Message.objects.filter(condition, cliente_id__any=client_ids, status__in=COUNTED_STATUSES).values_list(
-        "pk", "cliente_id", "counts_on", "channel", "kind", "category"
-    )
-    for pk, cliente_id, day, channel, kind, category in rows:
+    for pk, cliente_id, day, channel, kind, category in counted_per_client(condition, client_ids):
         usage[cliente_id].add(pk, day, channel, kind, category)
     return usage
+
+
+def counted_per_client(condition: Q, client_ids) -> list[tuple]:
+    """(pk, cliente_id, counts_on, channel, kind, category) of the cap-holding messages of
+    these clients that match ``condition``.
+
+    On PostgreSQL the rows are read client by client whatever the table's statistics say.
+    As one ``cliente_id IN (…) AND status IN (…)`` the plan depended on them: with none
+    fresh (a sweep that has grown the table since the last ANALYZE, or a server without
+    autovacuum) PostgreSQL took the status list for a selective filter and read the whole
+    table through a status index for every chunk: 6 million page reads in a 1M-client
+    sweep, 11 s a chunk at the end. Here the ids are joined LATERAL behind an optimisation
+    fence (OFFSET 0), so each client is one descent of msg_client_day_usage, and the status
+    test is applied to the rows that come back, where no index can be chosen for it.
+    """
+    columns = ("pk", "cliente_id", "counts_on", "channel", "kind", "category")
+    if connection.vendor != "postgresql":
+        rows = Message.objects.filter(condition, cliente_id__in=client_ids, status__in=COUNTED_STATUSES)
+        return list(rows.order_by().values_list(*columns))
+    inner = Message.objects.filter(condition, cliente_id=RawSQL("ids.id", ())).order_by()
+    sql, params = inner.values_list(*columns, "status").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.id, c.cliente_id, c.counts_on, c.channel, c.kind, c.category"
+            f" FROM unnest(%s::bigint[]) AS ids(id) CROSS JOIN LATERAL ({sql} OFFSET 0)"
+            " AS c(id, cliente_id, counts_on, channel, kind, category, status)"
+            " WHERE c.status = ANY(%s)",
+            [sorted(set(client_ids)), *params, [str(s) for s in COUNTED_STATUSES]],
+        )
+        return cursor.fetchall()
 
 
 def build_message(req: MessageRequest, kind: Kind, decision: Decision, now, *, segment: str = "") -> Message:
