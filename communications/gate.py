@@ -324,14 +324,15 @@ def counted_per_client(condition: Q, client_ids) -> list[tuple]:
         return list(rows.order_by().values_list(*columns))
     inner = Message.objects.filter(condition, cliente_id=RawSQL("ids.id", ())).order_by()
     sql, params = inner.values_list(*columns, "status").query.sql_with_params()
+    # The inner statement is the ORM's own compilation; every value is a parameter.
+    outer = (
+        "SELECT c.id, c.cliente_id, c.counts_on, c.channel, c.kind, c.category"  # noqa: S608
+        f" FROM unnest(%s::bigint[]) AS ids(id) CROSS JOIN LATERAL ({sql} OFFSET 0)"
+        " AS c(id, cliente_id, counts_on, channel, kind, category, status)"
+        " WHERE c.status = ANY(%s)"
+    )
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT c.id, c.cliente_id, c.counts_on, c.channel, c.kind, c.category"
-            f" FROM unnest(%s::bigint[]) AS ids(id) CROSS JOIN LATERAL ({sql} OFFSET 0)"
-            " AS c(id, cliente_id, counts_on, channel, kind, category, status)"
-            " WHERE c.status = ANY(%s)",
-            [sorted(set(client_ids)), *params, [str(s) for s in COUNTED_STATUSES]],
-        )
+        cursor.execute(outer, [sorted(set(client_ids)), *params, [str(s) for s in COUNTED_STATUSES]])
         return cursor.fetchall()
 
 

@@ -6,10 +6,10 @@ covers what copy and client records can hold: accents and emoji, long subjects, 
 lines (quoted-printable), lone carriage returns, non-ASCII and IDN addresses.
 """
 
+import smtplib
 from email import message_from_bytes, policy
 from types import SimpleNamespace
 
-import smtplib
 import pytest
 from django.core.mail import BadHeaderError
 from django.core.mail.backends.smtp import EmailBackend
@@ -122,7 +122,8 @@ def test_an_ascii_header_folds_only_at_its_own_spaces(value, name):
 
 
 @pytest.mark.parametrize(
-    "value", ["ana@example.cl", "o'neil+spa@mail.example.com", "Aremko <reservas@aremko.cl>", "=?utf-8?q?Sp=C3=A1?= <a@b.cl>"]
+    "value",
+    ["ana@example.cl", "o'neil+spa@mail.example.com", "Aremko <reservas@aremko.cl>", "=?utf-8?q?Sp=C3=A1?= <a@b.cl>"],
 )
 def test_the_envelope_address_is_what_smtplib_would_send(value):
     assert email_wire.envelope(value) == smtplib.quoteaddr(value)

@@ -12,7 +12,6 @@ from communications.models import Message
 from ventas.models import Cliente
 from ventas.tests.factories import ClienteFactory
 
-
 pytestmark = pytest.mark.django_db
 
 

@@ -115,6 +115,6 @@ def test_on_postgresql_each_client_is_one_index_descent_even_with_stale_statisti
         assert other not in ours_plan.replace("c.status", ""), ours_plan
     # Negative control: the plain filter, under the same statistics, is planned through a
     # status or day index (or the whole table), which is what made a 1M sweep quadratic.
-    assert any(
-        trap in before_plan for trap in ("status_", "msg_status_due", "msg_day_status_client", "Seq Scan")
-    ), before_plan
+    assert any(trap in before_plan for trap in ("status_", "msg_status_due", "msg_day_status_client", "Seq Scan")), (
+        before_plan
+    )
