@@ -293,46 +293,58 @@ def load_usage(client_ids, kinds: "list[Kind] | set[Kind]", now) -> dict[int, Us
     """Cap-holding messages of these clients, from the earliest window start any cap needs."""
     today = cal.localdate(now)
     channel_start = min(cal.window("month", today)[0], cal.window("week", today)[0])
-    condition = Q()
-    for channel in {c for k in kinds for c in k.channels}:
-        condition |= Q(channel=channel, counts_on__gte=channel_start)
-    for kind in kinds:
-        if kind.cap:
-            condition |= Q(kind=kind.name, counts_on__gte=kind.cap.window(today)[0])
+    channels = {c: channel_start for k in kinds for c in k.channels}
+    capped = {k.name: k.cap.window(today)[0] for k in kinds if k.cap}
     usage: dict[int, Usage] = defaultdict(Usage)
-    for pk, cliente_id, day, channel, kind, category in counted_per_client(condition, client_ids):
+    for pk, cliente_id, day, channel, kind, category in counted_per_client(client_ids, channels, capped):
         usage[cliente_id].add(pk, day, channel, kind, category)
     return usage
 
 
-def counted_per_client(condition: Q, client_ids) -> list[tuple]:
-    """(pk, cliente_id, counts_on, channel, kind, category) of the cap-holding messages of
-    these clients that match ``condition``.
+def counted_per_client(client_ids, channels: dict, kinds: dict) -> list[tuple]:
+    """(pk, cliente_id, counts_on, channel, kind, category) of these clients' cap-holding
+    messages on a channel of ``channels`` from its start day, or of a kind of ``kinds``
+    from its start day ({name: first local day}).
 
     On PostgreSQL the rows are read client by client whatever the table's statistics say.
-    As one ``cliente_id IN (…) AND status IN (…)`` the plan depended on them: with none
-    fresh (a sweep that has grown the table since the last ANALYZE, or a server without
-    autovacuum) PostgreSQL took the status list for a selective filter and read the whole
-    table through a status index for every chunk: 6 million page reads in a 1M-client
-    sweep, 11 s a chunk at the end. Here the ids are joined LATERAL behind an optimisation
-    fence (OFFSET 0), so each client is one descent of msg_client_day_usage, and the status
-    test is applied to the rows that come back, where no index can be chosen for it.
+    As one filter (``cliente_id IN (…) AND status IN (…) AND (channel … OR kind …)``) the
+    plan depended on them, and with none fresh (a sweep that has grown the table since the
+    last ANALYZE, or a server without autovacuum) PostgreSQL took the status list, or a
+    kind, for a selective filter and read most of the table through that index for every
+    chunk: 6 million page reads in a 1M-client campaign sweep, 11 s a chunk at its end, and
+    15 s a chunk in a reactivation sweep. Here the ids are joined LATERAL behind an
+    optimisation fence (OFFSET 0) to a read that only names the client and the earliest
+    day, so each client is one descent of msg_client_day_usage; the status, channel and
+    kind tests apply to the rows that come back, where no index can be chosen for them.
     """
     columns = ("pk", "cliente_id", "counts_on", "channel", "kind", "category")
     if connection.vendor != "postgresql":
+        condition = Q()
+        for channel, start in channels.items():
+            condition |= Q(channel=channel, counts_on__gte=start)
+        for kind, start in kinds.items():
+            condition |= Q(kind=kind, counts_on__gte=start)
         rows = Message.objects.filter(condition, cliente_id__in=client_ids, status__in=COUNTED_STATUSES)
         return list(rows.order_by().values_list(*columns))
-    inner = Message.objects.filter(condition, cliente_id=RawSQL("ids.id", ())).order_by()
+    arms, arm_params = [], []
+    for column, starts in (("channel", channels), ("kind", kinds)):
+        for value, start in starts.items():
+            arms.append(f"(c.{column} = %s AND c.counts_on >= %s)")
+            arm_params += [value, start]
+    inner = Message.objects.filter(cliente_id=RawSQL("ids.id", ())).order_by()
+    if arms:
+        inner = inner.filter(counts_on__gte=min(arm_params[1::2]))
     sql, params = inner.values_list(*columns, "status").query.sql_with_params()
     # The inner statement is the ORM's own compilation; every value is a parameter.
     outer = (
         "SELECT c.id, c.cliente_id, c.counts_on, c.channel, c.kind, c.category"  # noqa: S608
         f" FROM unnest(%s::bigint[]) AS ids(id) CROSS JOIN LATERAL ({sql} OFFSET 0)"
         " AS c(id, cliente_id, counts_on, channel, kind, category, status)"
-        " WHERE c.status = ANY(%s)"
+        f" WHERE c.status = ANY(%s){' AND (' + ' OR '.join(arms) + ')' if arms else ''}"
     )
+    statuses = [str(s) for s in COUNTED_STATUSES]
     with connection.cursor() as cursor:
-        cursor.execute(outer, [sorted(set(client_ids)), *params, [str(s) for s in COUNTED_STATUSES]])
+        cursor.execute(outer, [sorted(set(client_ids)), *params, statuses, *arm_params])
         return cursor.fetchall()
 
 
