@@ -289,6 +289,9 @@ def load_campaign_holdouts(campaign_ids) -> dict[int, tuple[int, int]]:
     return {pk: (pk, percent) for pk, percent in rows}
 
 
+USAGE_COLUMNS = ("pk", "cliente_id", "counts_on", "channel", "kind", "category")
+
+
 def load_usage(client_ids, kinds: "list[Kind] | set[Kind]", now) -> dict[int, Usage]:
     """Cap-holding messages of these clients, from the earliest window start any cap needs."""
     today = cal.localdate(now)
@@ -317,15 +320,8 @@ def counted_per_client(client_ids, channels: dict, kinds: dict) -> list[tuple]:
     day, so each client is one descent of msg_client_day_usage; the status, channel and
     kind tests apply to the rows that come back, where no index can be chosen for them.
     """
-    columns = ("pk", "cliente_id", "counts_on", "channel", "kind", "category")
     if connection.vendor != "postgresql":
-        condition = Q()
-        for channel, start in channels.items():
-            condition |= Q(channel=channel, counts_on__gte=start)
-        for kind, start in kinds.items():
-            condition |= Q(kind=kind, counts_on__gte=start)
-        rows = Message.objects.filter(condition, cliente_id__in=client_ids, status__in=COUNTED_STATUSES)
-        return list(rows.order_by().values_list(*columns))
+        return counted_by_filter(client_ids, channels, kinds)
     arms, arm_params = [], []
     for column, starts in (("channel", channels), ("kind", kinds)):
         for value, start in starts.items():
@@ -334,7 +330,7 @@ def counted_per_client(client_ids, channels: dict, kinds: dict) -> list[tuple]:
     inner = Message.objects.filter(cliente_id=RawSQL("ids.id", ())).order_by()
     if arms:
         inner = inner.filter(counts_on__gte=min(arm_params[1::2]))
-    sql, params = inner.values_list(*columns, "status").query.sql_with_params()
+    sql, params = inner.values_list(*USAGE_COLUMNS, "status").query.sql_with_params()
     # The inner statement is the ORM's own compilation; every value is a parameter.
     outer = (
         "SELECT c.id, c.cliente_id, c.counts_on, c.channel, c.kind, c.category"  # noqa: S608
@@ -346,6 +342,17 @@ def counted_per_client(client_ids, channels: dict, kinds: dict) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(outer, [sorted(set(client_ids)), *params, statuses, *arm_params])
         return cursor.fetchall()
+
+
+def counted_by_filter(client_ids, channels: dict, kinds: dict) -> list[tuple]:
+    """The same read as one filter: SQLite's, where no statistics steer the plan."""
+    condition = Q()
+    for channel, start in channels.items():
+        condition |= Q(channel=channel, counts_on__gte=start)
+    for kind, start in kinds.items():
+        condition |= Q(kind=kind, counts_on__gte=start)
+    rows = Message.objects.filter(condition, cliente_id__in=client_ids, status__in=COUNTED_STATUSES)
+    return list(rows.order_by().values_list(*USAGE_COLUMNS))
 
 
 def build_message(req: MessageRequest, kind: Kind, decision: Decision, now, *, segment: str = "") -> Message:
