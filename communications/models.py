@@ -239,9 +239,10 @@ def kind_choices():
 class Message(models.Model):
     """The outbox and the log in one row per message."""
 
-    cliente = models.ForeignKey(Cliente, on_delete=models.CASCADE, related_name="messages")
+    # No index of its own: msg_client_day_usage leads with the client (see Meta.indexes).
+    cliente = models.ForeignKey(Cliente, on_delete=models.CASCADE, related_name="messages", db_index=False)
     channel = models.CharField(_("canal"), max_length=5, choices=Channel.choices)
-    kind = models.CharField(_("tipo"), max_length=40, db_index=True, choices=kind_choices)
+    kind = models.CharField(_("tipo"), max_length=40, choices=kind_choices)
     category = models.CharField(_("categoría"), max_length=13, choices=Category.choices)
     idempotency_key = models.CharField(_("clave de idempotencia"), max_length=200, unique=True)
     campaign = models.ForeignKey(Campaign, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("campaña"))
@@ -257,7 +258,8 @@ class Message(models.Model):
     # Staff-typed text for manual sends; rendered like a template.
     custom_text = models.TextField(_("texto personalizado"), blank=True, default="")
 
-    status = models.CharField(_("estado"), max_length=10, choices=Status.choices, db_index=True)
+    # No index of its own: msg_status_due leads with the status (see Meta.indexes).
+    status = models.CharField(_("estado"), max_length=10, choices=Status.choices)
     reason = models.CharField(_("motivo"), max_length=30, choices=Reason.choices, blank=True, default="")
     reason_detail = models.CharField(_("detalle"), max_length=500, blank=True, default="")
     # The gate's first decision, written once at request and never overwritten (delivery,
@@ -288,7 +290,7 @@ class Message(models.Model):
     provider_call_started_at = models.DateTimeField(_("llamada al proveedor iniciada"), null=True, blank=True)
 
     provider = models.CharField(_("proveedor"), max_length=20, blank=True, default="")
-    provider_batch_id = models.CharField(_("lote del proveedor"), max_length=100, blank=True, default="", db_index=True)
+    provider_batch_id = models.CharField(_("lote del proveedor"), max_length=100, blank=True, default="")
     provider_message_id = models.CharField(_("id del proveedor"), max_length=100, blank=True, default="")
     provider_status = models.CharField(_("estado del proveedor"), max_length=40, blank=True, default="")
     segments = models.PositiveSmallIntegerField(_("segmentos"), null=True, blank=True)
@@ -349,6 +351,13 @@ class Message(models.Model):
             # cap reads (gate usage, the dashboard's clients at their caps) index-only scans.
             models.Index(fields=["cliente", "counts_on", "channel", "status", "category"], name="msg_client_day_usage"),
             models.Index(fields=["status", "scheduled_for"], name="msg_status_due"),
+            # Every index is written again on each status change, and a sent message changes
+            # status three times (claimed, marked, sent): so no index here duplicates another's
+            # leading column (the client: msg_client_day_usage; the status: msg_status_due), and
+            # text columns get plain indexes (db_index on PostgreSQL adds a second "_like" one,
+            # for LIKE queries nobody runs on a kind or a batch id).
+            models.Index(fields=["kind"], name="msg_kind"),
+            models.Index(fields=["provider_batch_id"], name="msg_provider_batch"),
             # The stats refresh rebuilds one local day at a time; (status, cliente) serve the
             # dashboard's "clients with messages counted today" without reading the table.
             models.Index(fields=["counts_on", "status", "cliente"], name="msg_day_status_client"),
