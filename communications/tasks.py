@@ -48,10 +48,12 @@ def send_batch(self, channel: str, category: str = "marketing", size: int | None
 
     A full batch means more may be waiting: the task publishes its successor rather than
     looping, so each task stays short (a killed worker loses at most one batch's lease).
+    A task given its share of a burst has no successor: its siblings cover the rest of the
+    burst (dispatch.enqueue), and a successor would only run an empty claim at the end.
     """
     report = batch_delivery.deliver_batch(channel, category, size=size)
     # A broker gone meanwhile loses neither: the rows stay queued and the sweep publishes them.
-    if report.full:
+    if report.full and (size is None or report.size < size):  # (a share cut by a smaller SEND_BATCH_SIZE)
         publish(send_batch, (channel,), {"category": category}, what="successor batch")
     if report.retry_in is not None:
         # Rows waiting for a transient retry are claimable again when their lease ends.

@@ -119,3 +119,29 @@ def test_a_worker_freezes_its_startup_heap_unless_told_not_to(settings):
         assert gc.get_freeze_count() > 10_000
     finally:
         gc.unfreeze()
+
+
+
+@pytest.mark.parametrize(
+    ("size", "batch_size", "claimed", "successors"),
+    [
+        (None, 2, 2, 1),  # a plain task that filled its batch: more may be waiting
+        (None, 5, 4, 0),  # not full: nothing waits
+        (2, 2, 2, 0),  # a burst's share, taken whole: its siblings take the rest
+        (3, 2, 2, 1),  # a share larger than the batch allowed now: the rest is its own
+    ],
+)
+def test_a_full_batch_publishes_its_successor_unless_siblings_cover_the_rest(
+    settings, monkeypatch, size, batch_size, claimed, successors
+):
+    settings.SEND_BATCH_SIZE = batch_size
+    from communications import batch_delivery
+
+    def deliver(channel, category, size=None):
+        return batch_delivery.BatchReport(claimed=claimed, size=min(size or batch_size, batch_size))
+
+    monkeypatch.setattr(batch_delivery, "deliver_batch", deliver)
+    published = []
+    monkeypatch.setattr(tasks.send_batch, "apply_async", lambda args, kwargs, **o: published.append(kwargs))
+    tasks.send_batch.run("sms", category="marketing", size=size)
+    assert published == [{"category": "marketing"}] * successors
