@@ -33,6 +33,7 @@ from ventas.models import CampaignInteraction
 
 from .actions import settle_interrupted, transition
 from .channels import email as email_channel
+from .channels.email_compose import compose as compose_email
 from .channels.errors import AmbiguousError, ChannelError, ConfigurationError, PermanentError, TransientError
 from .channels.sms import sender as sms_sender
 from .delivery import backoff_seconds, channel_paused, pause_key
@@ -369,26 +370,35 @@ class _Run:
 
     # -- email ------------------------------------------------------------------------
     def send_email(self, rendered) -> None:
+        """Mark a chunk, compose it and hand it to the sending thread; while that thread talks
+        to the server, mark and compose the next chunk and record the last one's outcomes."""
         self.costing = {m.pk: {"body": body} for m, _s, body in rendered}
         self.subjects = {m.pk: subject for m, subject, _b in rendered}
         chunk = max(1, settings.EMAIL_MARK_CHUNK)
-        with email_channel.EmailBatch(self.renderer.templates) as smtp:
+        owed = []  # the previous chunk's messages, whose outcomes are still to be recorded
+        with email_channel.EmailPipeline(self.renderer.templates) as smtp:
             for start in range(0, len(rendered), chunk):
                 part = rendered[start : start + chunk]
                 if self.paused:
                     self.hold([m for m, _s, _b in part])
                     continue
                 marked = {m.pk for m in self.mark([m for m, _s, _b in part])}
-                outcomes = []
+                submitted = []
                 for m, subject, body in part:
                     if m.pk not in marked:
                         continue
-                    if self.paused:
-                        self.hold([m])
-                        continue
-                    self.report.requests += 1
-                    outcomes += self.settle_misconfigured(smtp.send(m, subject, body))
-                self.record_all(outcomes + self.settle_misconfigured(smtp.flush()))
+                    smtp.submit(m, compose_email(m, subject, body, self.renderer.templates))
+                    submitted.append(m)
+                self.settle_emails(smtp.results(owed))
+                owed = submitted
+            self.settle_emails(smtp.results(owed))
+
+    def settle_emails(self, outcomes) -> None:
+        unsent = [m for m, result in outcomes if result is email_channel.NOT_SENT]
+        self.hold(unsent)
+        tried = [(m, result) for m, result in outcomes if result is not email_channel.NOT_SENT]
+        self.report.requests += len(tried)
+        self.record_all(self.settle_misconfigured(tried))
 
     def settle_misconfigured(self, outcomes) -> list:
         """A misconfigured backend pauses the channel at once, so the rest of the chunk is held."""

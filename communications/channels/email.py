@@ -17,8 +17,10 @@ SMTP answers are classified once, here, by phase and code:
 """
 
 import logging
+import queue
 import re
 import smtplib
+import threading
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -245,7 +247,10 @@ class EmailBatch:
 
     def send(self, message, subject: str, body: str) -> list[tuple]:
         """Send one message; return the ``(message, Receipt | ChannelError)`` outcomes now known."""
-        composed = compose(message, subject, body, self.templates)
+        return self.send_composed(message, compose(message, subject, body, self.templates))
+
+    def send_composed(self, message, composed: ComposedEmail) -> list[tuple]:
+        """``send`` for a message composed already (EmailPipeline composes on another thread)."""
         outcomes = self.flush()
         try:
             if self.connection is None:
@@ -286,6 +291,98 @@ class EmailBatch:
             EmailService._close(self.connection)
             self.connection = None
         return error
+
+
+# An outcome of EmailPipeline: the message was never written to the server (the channel was
+# found misconfigured, or the sending thread had crashed, before its turn): hold it, unsent.
+NOT_SENT = object()
+_END = object()
+
+
+class EmailPipeline:
+    """An EmailBatch on a thread of its own, so a batch composes while the server answers.
+
+        with EmailPipeline(templates) as smtp:
+            smtp.submit(message, composed)      # in order, each already marked
+            ...
+            outcomes = smtp.results(messages)   # theirs, in the order submitted
+
+    Each SMTP command waits for its reply (MAIL, RCPT, DATA, the data's answer: four round
+    trips an email; PIPELINING is not assumed). On one thread the batch waited through all
+    of them; here that thread only writes and reads the session, and the waits release the
+    interpreter for the batch's own thread, which composes the next emails and writes the
+    last chunk's outcomes meanwhile. The session, and with it "one SMTP connection per
+    batch", belongs to the sending thread alone; it never touches the database.
+
+    After a ConfigurationError the thread sends nothing more: every message still to come
+    gets ``NOT_SENT`` (never written to the server, so it is held, not "unknown"). A crash on
+    the thread (anything but a ChannelError) is raised again by ``results``; the messages
+    after it get ``NOT_SENT`` but are never settled by it (the crash propagates first), so
+    their marks stay and they become "unknown", as after any crash mid-batch.
+    """
+
+    def __init__(self, templates: dict | None = None, depth: int = 64):
+        self.batch = EmailBatch(templates)
+        self.inbox: queue.Queue = queue.Queue(maxsize=depth)
+        self.outbox: queue.Queue = queue.Queue()
+        self.halted = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="email-batch-sender", daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, exc_type, *exc):
+        if exc_type is not None:
+            self.halted.set()  # the batch failed: send nothing more of what it submitted
+        self.inbox.put(_END)
+        self.thread.join()
+
+    def submit(self, message, composed: ComposedEmail) -> None:
+        self.inbox.put((message, composed))
+
+    def results(self, messages) -> list[tuple]:
+        """The outcomes of these messages (the next ones submitted), each ``Receipt``,
+        ``ChannelError`` or ``NOT_SENT``; waits for them."""
+        outcomes = []
+        for expected in messages:
+            message, outcome = self.outbox.get()
+            if isinstance(outcome, BaseException) and message is None:
+                raise outcome
+            assert message is expected, "outcomes arrive in the order the messages were submitted"
+            outcomes.append((message, outcome))
+        return outcomes
+
+    def _emit(self, outcomes) -> None:
+        for message, outcome in outcomes:
+            if isinstance(outcome, ConfigurationError):
+                self.halted.set()
+            self.outbox.put((message, outcome))
+
+    def _run(self) -> None:
+        with self.batch:
+            while True:
+                try:
+                    item = self.inbox.get_nowait()
+                except queue.Empty:
+                    # Nothing composed yet: read the answer still owed before waiting for more.
+                    self._guarded(self.batch.flush)
+                    item = self.inbox.get()
+                if item is _END:
+                    self._guarded(self.batch.flush)
+                    return
+                message, composed = item
+                if self.halted.is_set():
+                    self.outbox.put((message, NOT_SENT))
+                    continue
+                self._guarded(self.batch.send_composed, message, composed)
+
+    def _guarded(self, step, *args) -> None:
+        try:
+            self._emit(step(*args))
+        except BaseException as exc:  # noqa: BLE001 - handed to the batch's thread, which raises it
+            self.halted.set()
+            self.outbox.put((None, exc))
 
 
 def send(message, subject: str, body: str) -> Receipt:
