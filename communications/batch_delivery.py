@@ -393,12 +393,15 @@ class _Run:
                 owed = submitted
             self.settle_emails(smtp.results(owed))
 
-    def settle_emails(self, outcomes) -> None:
-        unsent = [m for m, result in outcomes if result is email_channel.NOT_SENT]
-        self.hold(unsent)
+    def settle_emails(self, known) -> None:
+        outcomes, crash = known
+        self.hold([m for m, result in outcomes if result is email_channel.NOT_SENT])
         tried = [(m, result) for m, result in outcomes if result is not email_channel.NOT_SENT]
         self.report.requests += len(tried)
         self.record_all(self.settle_misconfigured(tried))
+        if crash is not None:
+            # Not a ChannelError: the rows still owed keep their marks (settled "unknown").
+            raise crash
 
     def settle_misconfigured(self, outcomes) -> list:
         """A misconfigured backend pauses the channel at once, so the rest of the chunk is held."""

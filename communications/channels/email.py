@@ -303,9 +303,9 @@ class EmailPipeline:
     """An EmailBatch on a thread of its own, so a batch composes while the server answers.
 
         with EmailPipeline(templates) as smtp:
-            smtp.submit(message, composed)      # in order, each already marked
+            smtp.submit(message, composed)             # in order, each already marked
             ...
-            outcomes = smtp.results(messages)   # theirs, in the order submitted
+            outcomes, crash = smtp.results(messages)   # theirs, in the order submitted
 
     Each SMTP command waits for its reply (MAIL, RCPT, DATA, the data's answer: four round
     trips an email; PIPELINING is not assumed). On one thread the batch waited through all
@@ -316,12 +316,18 @@ class EmailPipeline:
 
     After a ConfigurationError the thread sends nothing more: every message still to come
     gets ``NOT_SENT`` (never written to the server, so it is held, not "unknown"). A crash on
-    the thread (anything but a ChannelError) is raised again by ``results``; the messages
-    after it get ``NOT_SENT`` but are never settled by it (the crash propagates first), so
-    their marks stay and they become "unknown", as after any crash mid-batch.
+    the thread (anything but a ChannelError) ends it the same way and is handed to the
+    batch by ``results``, which raises it once the outcomes known before it are recorded:
+    the message it happened on, and those after it, keep their marks and become "unknown",
+    as after any crash mid-batch.
     """
 
-    def __init__(self, templates: dict | None = None, depth: int = 64):
+    # Composed emails waiting for the sending thread. Each is marked already, so a killed
+    # worker leaves at most this many, plus the chunk being marked, "unknown" without their
+    # having reached the server: kept small, it costs nothing (the thread never waits long).
+    DEPTH = 4
+
+    def __init__(self, templates: dict | None = None, depth: int = DEPTH):
         self.batch = EmailBatch(templates)
         self.inbox: queue.Queue = queue.Queue(maxsize=depth)
         self.outbox: queue.Queue = queue.Queue()
@@ -341,17 +347,20 @@ class EmailPipeline:
     def submit(self, message, composed: ComposedEmail) -> None:
         self.inbox.put((message, composed))
 
-    def results(self, messages) -> list[tuple]:
+    def results(self, messages) -> tuple[list[tuple], BaseException | None]:
         """The outcomes of these messages (the next ones submitted), each ``Receipt``,
-        ``ChannelError`` or ``NOT_SENT``; waits for them."""
+        ``ChannelError`` or ``NOT_SENT``, waiting for them; and the sending thread's crash,
+        if it crashed before all of them were known (the caller records what is known, then
+        raises it)."""
         outcomes = []
         for expected in messages:
             message, outcome = self.outbox.get()
-            if isinstance(outcome, BaseException) and message is None:
-                raise outcome
-            assert message is expected, "outcomes arrive in the order the messages were submitted"
+            if message is None:
+                return outcomes, outcome
+            if message is not expected:
+                raise RuntimeError("email outcomes out of order")  # never: one thread, one queue
             outcomes.append((message, outcome))
-        return outcomes
+        return outcomes, None
 
     def _emit(self, outcomes) -> None:
         for message, outcome in outcomes:

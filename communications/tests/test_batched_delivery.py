@@ -5,8 +5,10 @@ received per message (idCliente); email goes to a real SMTP server on loopback.
 """
 
 import datetime
+import threading
 
 import pytest
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -358,6 +360,40 @@ def test_a_crash_during_one_request_leaves_its_rows_unknown_and_sends_the_untouc
     assert rows[1].reason == Reason.INTERRUPTED
     sent_refs = [c.reference for c in scripted_backend.calls]
     assert sorted(sent_refs) == sorted(str(m.pk) for m in rows)  # each asked of the provider exactly once
+
+
+class CrashingEmailBackend(BaseEmailBackend):
+    """Accepts every email, except that a WorkerKilled is raised for one address."""
+
+    crash_for: set = set()
+    accepted: list = []
+
+    def send_messages(self, messages):
+        for email in messages:
+            if email.to[0] in self.crash_for:
+                raise WorkerKilled()
+            self.accepted.append(email.to[0])
+        return len(messages)
+
+
+def test_a_crash_on_the_email_sending_thread_is_raised_once_the_outcomes_before_it_are_recorded(settings):
+    settings.EMAIL_BACKEND = f"{__name__}.CrashingEmailBackend"
+    settings.EMAIL_MARK_CHUNK = 2
+    clients = [new_client(email=f"k{i}@example.cl") for i in range(4)]
+    CrashingEmailBackend.crash_for, CrashingEmailBackend.accepted = {"k1@example.cl"}, []
+    messages = [queue(c, channel="email", subject="Hola", custom_text=PERSONAL, kind="campaign") for c in clients]
+
+    with pytest.raises(WorkerKilled):
+        batch_delivery.deliver_batch("email", "marketing", now=WED)
+
+    assert not [t for t in threading.enumerate() if t.name == "email-batch-sender"]  # the thread ended
+    rows = in_order(messages)
+    assert rows[0].status == Status.SENT  # accepted before the crash: recorded, not left "unknown"
+    # The crash's own email, and the next chunk (marked ahead, never written): marks kept.
+    assert all(m.status == Status.SENDING and m.provider_call_started_at for m in rows[1:])
+    drain(now=WED + datetime.timedelta(days=1))
+    assert [m.status for m in in_order(messages)] == [Status.SENT] + [Status.UNKNOWN] * 3
+    assert CrashingEmailBackend.accepted == ["k0@example.cl"]  # nothing sent twice, nothing sent blind
 
 
 def test_staff_see_batches_and_their_messages_and_pause_marketing_in_the_admin(admin_client, redvoiss_settings):
