@@ -17,9 +17,9 @@ import math
 import os
 import socket
 import uuid
-from contextlib import nullcontext
 from collections import Counter, defaultdict, deque
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
 

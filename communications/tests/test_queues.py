@@ -121,7 +121,6 @@ def test_a_worker_freezes_its_startup_heap_unless_told_not_to(settings):
         gc.unfreeze()
 
 
-
 @pytest.mark.parametrize(
     ("size", "batch_size", "claimed", "successors"),
     [
