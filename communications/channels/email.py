@@ -322,14 +322,10 @@ class EmailPipeline:
     as after any crash mid-batch.
     """
 
-    # Composed emails waiting for the sending thread. Each is marked already, so a killed
-    # worker leaves at most this many, plus the chunk being marked, "unknown" without their
-    # having reached the server: kept small, it costs nothing (the thread never waits long).
-    DEPTH = 4
-
-    def __init__(self, templates: dict | None = None, depth: int = DEPTH):
+    def __init__(self, templates: dict | None = None, depth: int | None = None):
         self.batch = EmailBatch(templates)
-        self.inbox: queue.Queue = queue.Queue(maxsize=depth)
+        # Composed emails waiting for the sending thread (settings.EMAIL_PIPELINE_DEPTH).
+        self.inbox: queue.Queue = queue.Queue(maxsize=max(1, depth or settings.EMAIL_PIPELINE_DEPTH))
         self.outbox: queue.Queue = queue.Queue()
         self.halted = threading.Event()
         self.thread = threading.Thread(target=self._run, name="email-batch-sender", daemon=True)
