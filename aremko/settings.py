@@ -386,12 +386,10 @@ SEND_BATCH_SIZE = env.int("SEND_BATCH_SIZE", default=200)
 # Provider requests in flight at once inside one batch (personalised texts rarely share one).
 SEND_BATCH_CONCURRENCY = env.int("SEND_BATCH_CONCURRENCY", default=8)
 # Emails whose provider-call marker is committed together before their SMTP transactions.
+# The batch marks and composes the next chunk while this one is being sent, so a worker
+# killed mid-batch can leave up to twice this many emails "unknown" that never reached the
+# server (never resent: staff settle them). Smaller costs two statements per chunk.
 EMAIL_MARK_CHUNK = env.int("EMAIL_MARK_CHUNK", default=20)
-# Composed (and marked) emails waiting for a batch's SMTP thread (channels.email.EmailPipeline).
-# A worker killed mid-batch can leave EMAIL_MARK_CHUNK + EMAIL_PIPELINE_DEPTH emails that never
-# reached the server "unknown" (never resent: staff settle them); a deeper queue keeps the
-# thread busier while the batch writes to the database.
-EMAIL_PIPELINE_DEPTH = env.int("EMAIL_PIPELINE_DEPTH", default=4)
 # Destinations per Redvoiss request (REDVOISS.md gives no limit; 50 is the cautious default).
 REDVOISS_MAX_DESTINATIONS = env.int("REDVOISS_MAX_DESTINATIONS", default=50)
 # A channel that answered "bad credentials" pauses this long before trying again.

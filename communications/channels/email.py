@@ -322,10 +322,11 @@ class EmailPipeline:
     as after any crash mid-batch.
     """
 
-    def __init__(self, templates: dict | None = None, depth: int | None = None):
+    def __init__(self, templates: dict | None = None):
         self.batch = EmailBatch(templates)
-        # Composed emails waiting for the sending thread (settings.EMAIL_PIPELINE_DEPTH).
-        self.inbox: queue.Queue = queue.Queue(maxsize=max(1, depth or settings.EMAIL_PIPELINE_DEPTH))
+        # Unbounded: the batch waits for one chunk's outcomes before it marks the chunk after
+        # the next, so no more than two chunks are ever queued (batch_delivery.send_email).
+        self.inbox: queue.Queue = queue.Queue()
         self.outbox: queue.Queue = queue.Queue()
         self.halted = threading.Event()
         self.thread = threading.Thread(target=self._run, name="email-batch-sender", daemon=True)

@@ -6,6 +6,7 @@ received per message (idCliente); email goes to a real SMTP server on loopback.
 
 import datetime
 import threading
+import time
 
 import pytest
 from django.core.mail.backends.base import BaseEmailBackend
@@ -394,6 +395,42 @@ def test_a_crash_on_the_email_sending_thread_is_raised_once_the_outcomes_before_
     drain(now=WED + datetime.timedelta(days=1))
     assert [m.status for m in in_order(messages)] == [Status.SENT] + [Status.UNKNOWN] * 3
     assert CrashingEmailBackend.accepted == ["k0@example.cl"]  # nothing sent twice, nothing sent blind
+
+
+class SlowEmailBackend(BaseEmailBackend):
+    """Accepts every email, slowly: the batch composes and marks as far ahead as it may."""
+
+    accepted: list = []
+
+    def send_messages(self, messages):
+        time.sleep(0.005)
+        self.accepted.extend(email.to[0] for email in messages)
+        return len(messages)
+
+
+def test_emails_marked_but_not_yet_at_the_server_never_exceed_two_chunks(settings, monkeypatch):
+    """What a worker killed mid-batch could leave "unknown" without its having been sent: the
+    batch runs one chunk ahead of the SMTP thread (marked and composed), never two."""
+    settings.EMAIL_BACKEND = f"{__name__}.SlowEmailBackend"
+    settings.EMAIL_MARK_CHUNK = 3
+    SlowEmailBackend.accepted = []
+    messages = [
+        queue(new_client(), channel="email", subject="Hola", custom_text=PERSONAL, kind="campaign") for _ in range(24)
+    ]
+    marked, exposure = [0], []
+    original = batch_delivery.mark_calls_started
+
+    def mark(chunk, token, now):
+        done = original(chunk, token, now)
+        marked[0] += len(done)
+        exposure.append(marked[0] - len(SlowEmailBackend.accepted))
+        return done
+
+    monkeypatch.setattr(batch_delivery, "mark_calls_started", mark)
+    drain()
+    assert {m.status for m in in_order(messages)} == {Status.SENT}
+    # Ahead by more than one chunk (the measure sees it), never by more than two.
+    assert 3 < max(exposure) <= 2 * 3, exposure
 
 
 def test_staff_see_batches_and_their_messages_and_pause_marketing_in_the_admin(admin_client, redvoiss_settings):
