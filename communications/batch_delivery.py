@@ -376,7 +376,7 @@ class _Run:
         self.subjects = {m.pk: subject for m, subject, _b in rendered}
         chunk = max(1, settings.EMAIL_MARK_CHUNK)
         owed = []  # the previous chunk's messages, whose outcomes are still to be recorded
-        with email_channel.EmailPipeline(self.renderer.templates) as smtp:
+        with email_channel.EmailPipeline() as smtp:
             for start in range(0, len(rendered), chunk):
                 part = rendered[start : start + chunk]
                 if self.paused:

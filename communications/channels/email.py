@@ -204,24 +204,22 @@ class EmailService:
 class EmailBatch:
     """One SMTP connection for a batch of messages, each its own transaction and outcome.
 
-        with EmailBatch(templates) as smtp:
+        with EmailBatch() as smtp:
             for ...:
-                outcomes += smtp.send(message, subject, body)
+                outcomes += smtp.send(message, composed)
             outcomes += smtp.flush()
 
     On Django's SMTP backend the server's answer to a message's data is read only when
-    the next message has been composed (or at ``flush``): the server checks and stores one
-    message while the worker composes the next, where both used to wait in turn. So
-    ``send`` returns the outcomes it learnt (the previous message's, and this one's when
-    it failed at once or the backend answers at once), each a ``Receipt`` or a
-    ``ChannelError``; a message whose answer is still unread is not yet accepted, and its
+    the next message is handed over (or at ``flush``): the server checks and stores one
+    message while the next is written. So ``send`` returns the outcomes it learnt (the
+    previous message's, and this one's when it failed at once or the backend answers at
+    once), each a ``Receipt`` or a ``ChannelError``; a message whose answer is still unread is not yet accepted, and its
     row keeps its send marker until ``flush``. After an error that may have broken the
     session (disconnect, timeout, a 421), the next message opens a new one.
     """
 
-    def __init__(self, templates: dict | None = None):
+    def __init__(self):
         self.connection = None
-        self.templates = templates  # the batch's template cache (rendering.Renderer)
         self.unanswered = None  # (message, composed) whose data the server has, answer unread
 
     def __enter__(self):
@@ -245,12 +243,8 @@ class EmailBatch:
             raise classify_open_error(exc) from exc
         self.connection = connection
 
-    def send(self, message, subject: str, body: str) -> list[tuple]:
-        """Send one message; return the ``(message, Receipt | ChannelError)`` outcomes now known."""
-        return self.send_composed(message, compose(message, subject, body, self.templates))
-
-    def send_composed(self, message, composed: ComposedEmail) -> list[tuple]:
-        """``send`` for a message composed already (EmailPipeline composes on another thread)."""
+    def send(self, message, composed: ComposedEmail) -> list[tuple]:
+        """Send one composed message; return the ``(message, Receipt | ChannelError)`` outcomes now known."""
         outcomes = self.flush()
         try:
             if self.connection is None:
@@ -302,7 +296,7 @@ _END = object()
 class EmailPipeline:
     """An EmailBatch on a thread of its own, so a batch composes while the server answers.
 
-        with EmailPipeline(templates) as smtp:
+        with EmailPipeline() as smtp:
             smtp.submit(message, composed)             # in order, each already marked
             ...
             outcomes, crash = smtp.results(messages)   # theirs, in the order submitted
@@ -322,8 +316,8 @@ class EmailPipeline:
     as after any crash mid-batch.
     """
 
-    def __init__(self, templates: dict | None = None):
-        self.batch = EmailBatch(templates)
+    def __init__(self):
+        self.batch = EmailBatch()
         # Unbounded: the batch waits for one chunk's outcomes before it marks the chunk after
         # the next, so no more than two chunks are ever queued (batch_delivery.send_email).
         self.inbox: queue.Queue = queue.Queue()
@@ -381,7 +375,7 @@ class EmailPipeline:
                 if self.halted.is_set():
                     self.outbox.put((message, NOT_SENT))
                     continue
-                self._guarded(self.batch.send_composed, message, composed)
+                self._guarded(self.batch.send, message, composed)
 
     def _guarded(self, step, *args) -> None:
         try:

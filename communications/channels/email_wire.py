@@ -19,7 +19,7 @@ parsed, on generated input.
 
 ``start`` and ``finish`` are ``smtplib.SMTP.sendmail`` for one recipient, cut in two where
 the data has been written and the server's answer is awaited: a batch composes its next
-message while the server checks and stores this one (channels.email.EmailBatch).
+message while the server checks and stores this one (channels.email.EmailPipeline).
 """
 
 import re
